@@ -1,0 +1,45 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: install run index test lint typecheck unit bench-index bench-retrieve clean
+
+install: $(STAMP)
+
+# torch first: 2.13.0 is a CPU wheel on local disk; anything that pulls torch
+# before it would fetch a multi-GB CUDA build. llama-cpp-python is built from
+# source once (pip caches the wheel), portable across CPUs.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+index: install
+	$(BIN)/notes-assistant index
+
+# Until the web UI lands, the main entry point is the index report.
+run: index
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest -q
+
+test: lint unit
+
+bench-index: install
+	$(BIN)/python -m tests.bench.bench_index
+
+clean:
+	rm -rf .notes-index .pytest_cache .mypy_cache .ruff_cache

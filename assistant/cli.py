@@ -1,0 +1,70 @@
+"""``notes-assistant`` command line. Imports only the standard library up front,
+so ``--help`` is instant; each command imports what it needs when it runs.
+
+Domain errors become one clear line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _index(args: argparse.Namespace) -> int:
+    from assistant.commands import run_index
+
+    return run_index(args)
+
+
+def _chunks(args: argparse.Namespace) -> int:
+    from assistant.commands import run_chunks
+
+    return run_chunks(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="notes-assistant",
+        description="Answers questions from your own notes, citing the exact lines.",
+    )
+    p.add_argument("--env-file", type=Path, default=None, help="settings file (default: ./.env)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    ix = sub.add_parser("index", help="sync the notes dir into the index (incremental)")
+    ix.add_argument("--notes", type=Path, default=None, help="notes dir (default: NOTES_DIR or ./notes)")
+    ix.add_argument("--quiet", action="store_true", help="no progress bar")
+    ix.set_defaults(handler=_index)
+
+    ch = sub.add_parser("chunks", help="print every indexed chunk")
+    ch.add_argument("--jsonl", action="store_true", required=True, help="one JSON object per line")
+    ch.set_defaults(handler=_chunks)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    from assistant.errors import USER_ERRORS
+
+    try:
+        return handler(args)
+    except USER_ERRORS as exc:
+        print(f"notes-assistant: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # e.g. `notes-assistant chunks --jsonl | head`
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

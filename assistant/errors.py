@@ -1,0 +1,17 @@
+"""Domain errors that the entry points turn into one clear line."""
+
+from __future__ import annotations
+
+from assistant.settings import SettingsError
+from assistant.wiring import LockBusy
+from index.embedders import EmbedderError
+from index.store import StoreError
+from index.sync import NotesDirError
+
+USER_ERRORS: tuple[type[Exception], ...] = (
+    SettingsError,
+    LockBusy,
+    EmbedderError,
+    StoreError,
+    NotesDirError,
+)

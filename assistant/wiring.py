@@ -1,0 +1,80 @@
+"""The composition root: builds every collaborator from one ``Settings``.
+
+Entry points (CLI, web app, Slack bot) call these builders; nothing else
+constructs stores, clients or models. Heavy libraries are imported lazily.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from index.chunker import Chunker
+    from index.embedders import Embedder
+    from index.store import NoteStore
+    from index.sync import Syncer
+    from index.tokens import TokenCounter
+
+
+class LockBusy(RuntimeError):
+    pass
+
+
+class Components:
+    """Lazily-built collaborators, shared by one entry point."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def tokens(self) -> TokenCounter:
+        from index.tokens import TokenCounter
+
+        return TokenCounter(self.settings.models_dir / "tiktoken")
+
+    @cached_property
+    def chunker(self) -> Chunker:
+        from index.chunker import Chunker
+
+        return Chunker(self.tokens, self.settings.chunk_tokens)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        from index.embedders import make_embedder
+
+        return make_embedder(self.settings.embedder)
+
+    @cached_property
+    def store(self) -> NoteStore:
+        from index.chunker import CHUNKER_VERSION
+        from index.store import NoteStore, make_client
+
+        client = make_client(self.settings.index_dir, self.settings.chroma_url)
+        return NoteStore(client, self.settings.collection, self.embedder, CHUNKER_VERSION)
+
+    @cached_property
+    def syncer(self) -> Syncer:
+        from index.sync import Syncer
+
+        return Syncer(self.store, self.chunker, self.settings.max_file_bytes)
+
+    @contextmanager
+    def write_lock(self, wait_s: float = 600.0) -> Iterator[None]:
+        """One writer at a time across processes; readers never take it."""
+        from filelock import FileLock, Timeout
+
+        self.settings.index_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.settings.index_dir / "sync.lock"))
+        try:
+            lock.acquire(timeout=wait_s)
+        except Timeout as exc:
+            raise LockBusy(f"another sync holds {lock.lock_file}; try again later") from exc
+        try:
+            yield
+        finally:
+            lock.release()

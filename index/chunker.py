@@ -1,0 +1,178 @@
+"""Split a note into heading sections with exact 1-based line ranges.
+
+A real CommonMark parser (markdown-it-py) decides what is a heading and what is
+a fenced block, so ``# comment`` lines inside fences, ``#SBATCH`` and
+``#no-space`` lines are never headings. Only ATX headings start sections.
+
+Each section becomes one chunk when it fits ``max_tokens``; otherwise it is cut
+at paragraph or line boundaries outside fences. A fence that is itself too big
+is cut at line boundaries and each piece is re-fenced in the embedded text
+only: ``Chunk.text`` is always the exact source lines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from index.models import Chunk
+
+CHUNKER_VERSION = "heading-v1"
+HEADING_SEP = " > "
+
+
+@dataclass(frozen=True)
+class Fence:
+    start: int  # 0-based first line (the opening fence)
+    end: int  # 0-based exclusive
+    info: str
+    closed: bool
+
+
+@dataclass(frozen=True)
+class Structure:
+    headings: dict[int, tuple[int, str]]  # 0-based line -> (level, title)
+    fences: list[Fence]
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as an editor numbers them: split on LF only, CR of CRLF dropped."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+
+
+def parse_structure(lines: list[str]) -> Structure:
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").parse("\n".join(lines))
+    headings: dict[int, tuple[int, str]] = {}
+    fences: list[Fence] = []
+    for i, tok in enumerate(tokens):
+        if tok.map is None:
+            continue
+        if tok.type == "heading_open" and tok.markup.startswith("#"):
+            title = tokens[i + 1].content.strip() if i + 1 < len(tokens) else ""
+            headings[tok.map[0]] = (int(tok.tag[1]), title)
+        elif tok.type in ("fence", "code_block"):
+            start, end = tok.map
+            last = lines[end - 1].strip() if end - 1 > start else ""
+            closed = tok.type == "code_block" or (
+                bool(tok.markup) and last.startswith(tok.markup) and set(last) <= set(tok.markup[0])
+            )
+            fences.append(Fence(start, end, tok.info.strip() if tok.type == "fence" else "", closed))
+    return Structure(headings, fences)
+
+
+def _sections(lines: list[str], st: Structure) -> list[tuple[int, int, str]]:
+    """``(start, end_exclusive, heading_path)`` for each section, 0-based."""
+    starts = sorted(st.headings)
+    bounds = ([0] if not starts or starts[0] != 0 else []) + starts + [len(lines)]
+    stack: list[tuple[int, str]] = []
+    out = []
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        if a in st.headings:
+            level, title = st.headings[a]
+            stack = [(lv, t) for lv, t in stack if lv < level] + [(level, title)]
+        out.append((a, b, HEADING_SEP.join(t for _, t in stack)))
+    return out
+
+
+def _units(lines: list[str], a: int, b: int, fences: list[Fence]) -> list[tuple[int, int, Fence | None]]:
+    """Atomic pieces of a section: whole fences and blank-separated paragraphs."""
+    units: list[tuple[int, int, Fence | None]] = []
+    i = a
+    by_start = {f.start: f for f in fences}
+    while i < b:
+        if i in by_start:
+            f = by_start[i]
+            units.append((i, min(f.end, b), f))
+            i = min(f.end, b)
+        elif not lines[i].strip():
+            i += 1
+        else:
+            j = i
+            while j < b and lines[j].strip() and j not in by_start:
+                j += 1
+            units.append((i, j, None))
+            i = j
+    return units
+
+
+class Chunker:
+    """Turns one decoded note into chunks; ``count_tokens`` is injected (tiktoken)."""
+
+    def __init__(self, count_tokens: Callable[[str], int], max_tokens: int) -> None:
+        self.count = count_tokens
+        self.max_tokens = max_tokens
+
+    def chunk(self, source: str, text: str) -> list[Chunk]:
+        lines = split_lines(text)
+        st = parse_structure(lines)
+        pieces: list[tuple[int, int, str, Fence | None]] = []
+        for a, b, heading in _sections(lines, st):
+            for s, e, fence in self._pack(lines, _units(lines, a, b, st.fences), heading):
+                pieces.append((s, e, heading, fence))
+        return self._to_chunks(source, lines, pieces)
+
+    def _pack(self, lines, units, heading):  # type: ignore[no-untyped-def]
+        """Greedily merge units while the chunk fits; oversize units are cut by line."""
+        budget = self.max_tokens - self.count(heading) - 2
+        out: list[tuple[int, int, Fence | None]] = []
+        cur: tuple[int, int] | None = None
+        cur_tokens = 0
+        for s, e, fence in units:
+            tokens = self.count("\n".join(lines[s:e]))
+            if tokens > budget:
+                if cur:
+                    out.append((*cur, None))
+                    cur, cur_tokens = None, 0
+                out.extend(self._cut(lines, s, e, fence, budget))
+                continue
+            if cur and cur_tokens + tokens <= budget:
+                cur, cur_tokens = (cur[0], e), cur_tokens + tokens + 1
+            else:
+                if cur:
+                    out.append((*cur, None))
+                cur, cur_tokens = (s, e), tokens
+        if cur:
+            out.append((*cur, None))
+        return out
+
+    def _cut(self, lines, s, e, fence, budget):  # type: ignore[no-untyped-def]
+        out = []
+        start, used = s, 0
+        for i in range(s, e):
+            t = self.count(lines[i]) + 1
+            if used and used + t > budget:
+                out.append((start, i, fence))
+                start, used = i, 0
+            used += t
+        out.append((start, e, fence))
+        return out
+
+    def _to_chunks(self, source, lines, pieces):  # type: ignore[no-untyped-def]
+        chunks: list[Chunk] = []
+        seen: dict[str, int] = {}
+        for s, e, heading, fence in pieces:
+            while s < e and not lines[s].strip():
+                s += 1
+            while e > s and not lines[e - 1].strip():
+                e -= 1
+            if s >= e:
+                continue
+            text = "\n".join(lines[s:e])
+            body = text
+            if fence is not None and (s > fence.start or e < fence.end):
+                opener = "" if s == fence.start else f"```{fence.info}\n"
+                closer = "" if (e == fence.end and fence.closed) else "\n```"
+                body = f"{opener}{text}{closer}"
+            embed = f"{heading}\n{body}" if heading else body
+            h = hashlib.sha256(embed.encode("utf-8")).hexdigest()
+            n = seen.get(h, 0)
+            seen[h] = n + 1
+            cid = hashlib.sha256(f"{source}\n{h}\n{n}".encode()).hexdigest()[:32]
+            chunks.append(Chunk(source, heading, s + 1, e, text, embed, h, cid))
+        return chunks
