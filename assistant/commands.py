@@ -11,7 +11,7 @@ from assistant.wiring import Components
 
 
 def components(args: argparse.Namespace, **overrides: object) -> Components:
-    return Components(load_settings(dotenv=args.env_file, **overrides))
+    return Components(load_settings(dotenv=args.env_file, overrides=overrides))
 
 
 def run_index(args: argparse.Namespace) -> int:

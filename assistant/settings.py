@@ -91,7 +91,9 @@ def _convert(name: str, raw: str, kind: type) -> object:
 
 
 def load_settings(
-    environ: Mapping[str, str] | None = None, dotenv: Path | None = None, **overrides: object
+    environ: Mapping[str, str] | None = None,
+    dotenv: Path | None = None,
+    overrides: Mapping[str, object] | None = None,
 ) -> Settings:
     """Environment wins over ``.env``; keyword overrides (CLI flags) win over both."""
     env = dict(read_dotenv(dotenv if dotenv is not None else Path.cwd() / ".env"))
@@ -104,5 +106,5 @@ def load_settings(
             default = getattr(defaults, f.name)
             kind = Path if isinstance(default, Path) else type(default)
             values[f.name] = _convert(f.name, raw, kind)
-    values.update({k: v for k, v in overrides.items() if v is not None})
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     return Settings(**values)  # type: ignore[arg-type]

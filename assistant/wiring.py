@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
+    from assistant.retrieval import HybridRetriever
+    from assistant.search import Searcher
     from index.chunker import Chunker
     from index.embedders import Embedder
     from index.store import NoteStore
@@ -61,7 +64,25 @@ class Components:
     def syncer(self) -> Syncer:
         from index.sync import Syncer
 
-        return Syncer(self.store, self.chunker, self.settings.max_file_bytes)
+        return Syncer(self.store, self.chunker, self.settings.max_file_bytes, self.lexical_dir)
+
+    @property
+    def lexical_dir(self) -> Path:
+        return self.settings.index_dir / "lexical"
+
+    @cached_property
+    def retriever(self) -> HybridRetriever:
+        from assistant.corpus import CorpusCache
+        from assistant.retrieval import HybridRetriever
+
+        cache = CorpusCache(self.store, self.lexical_dir)
+        return HybridRetriever(store=self.store, embedder=self.embedder, corpus=cache.get)
+
+    @cached_property
+    def searcher(self) -> Searcher:
+        from assistant.search import Searcher
+
+        return Searcher(self.retriever, self.tokens)
 
     @contextmanager
     def write_lock(self, wait_s: float = 600.0) -> Iterator[None]:

@@ -80,9 +80,12 @@ def _sections(lines: list[str], st: Structure) -> list[tuple[int, int, str]]:
     return out
 
 
-def _units(lines: list[str], a: int, b: int, fences: list[Fence]) -> list[tuple[int, int, Fence | None]]:
+Unit = tuple[int, int, "Fence | None"]  # 0-based [start, end) and the fence it cuts, if any
+
+
+def _units(lines: list[str], a: int, b: int, fences: list[Fence]) -> list[Unit]:
     """Atomic pieces of a section: whole fences and blank-separated paragraphs."""
-    units: list[tuple[int, int, Fence | None]] = []
+    units: list[Unit] = []
     i = a
     by_start = {f.start: f for f in fences}
     while i < b:
@@ -117,10 +120,10 @@ class Chunker:
                 pieces.append((s, e, heading, fence))
         return self._to_chunks(source, lines, pieces)
 
-    def _pack(self, lines, units, heading):  # type: ignore[no-untyped-def]
+    def _pack(self, lines: list[str], units: list[Unit], heading: str) -> list[Unit]:
         """Greedily merge units while the chunk fits; oversize units are cut by line."""
         budget = self.max_tokens - self.count(heading) - 2
-        out: list[tuple[int, int, Fence | None]] = []
+        out: list[Unit] = []
         cur: tuple[int, int] | None = None
         cur_tokens = 0
         for s, e, fence in units:
@@ -141,8 +144,8 @@ class Chunker:
             out.append((*cur, None))
         return out
 
-    def _cut(self, lines, s, e, fence, budget):  # type: ignore[no-untyped-def]
-        out = []
+    def _cut(self, lines: list[str], s: int, e: int, fence: Fence | None, budget: int) -> list[Unit]:
+        out: list[Unit] = []
         start, used = s, 0
         for i in range(s, e):
             t = self.count(lines[i]) + 1
@@ -153,7 +156,9 @@ class Chunker:
         out.append((start, e, fence))
         return out
 
-    def _to_chunks(self, source, lines, pieces):  # type: ignore[no-untyped-def]
+    def _to_chunks(
+        self, source: str, lines: list[str], pieces: list[tuple[int, int, str, Fence | None]]
+    ) -> list[Chunk]:
         chunks: list[Chunk] = []
         seen: dict[str, int] = {}
         for s, e, heading, fence in pieces:

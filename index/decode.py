@@ -57,9 +57,7 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
 def read_note(path: Path, source: str, max_bytes: int) -> Document:
     size = path.stat().st_size
     if size > max_bytes:
-        raise NotIndexable(
-            f"too large ({size / 1e6:.1f} MB > limit {max_bytes / 1e6:.1f} MB; raise NOTES_MAX_FILE_MB)"
-        )
+        raise NotIndexable(f"too large ({size / 1e6:.1f} MB > limit {max_bytes / 1e6:.1f} MB; raise NOTES_MAX_FILE_MB)")
     with path.open("rb") as fh:
         data = fh.read()
     if not data.strip():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Document:
     file_hash: str
 
 
-class FileStatus(str, Enum):
+class FileStatus(StrEnum):
     INDEXED = "indexed"
     UNCHANGED = "unchanged"
     SKIPPED = "skipped"

@@ -115,16 +115,12 @@ class NoteStore:
         if self._col is None:
             if create:
                 meta = {**self.stamp, "hnsw:space": "cosine"}
-                self._col = self.client.get_or_create_collection(
-                    self.name, metadata=meta, embedding_function=self._ef
-                )
+                self._col = self.client.get_or_create_collection(self.name, metadata=meta, embedding_function=self._ef)
             else:
                 try:
                     self._col = self.client.get_collection(self.name, embedding_function=self._ef)
                 except Exception as exc:
-                    raise StoreError(
-                        "the index has not been built yet: run `notes-assistant index`"
-                    ) from exc
+                    raise StoreError("the index has not been built yet: run `notes-assistant index`") from exc
         return self._col
 
     def ensure_stamp(self) -> str:

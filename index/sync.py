@@ -21,6 +21,7 @@ import numpy as np
 
 from index.chunker import Chunker
 from index.decode import SUFFIXES, NotIndexable, decode_bytes, file_hash, iter_note_files
+from index.lexical import LexicalIndex
 from index.models import Chunk, FileReport, FileStatus, SyncReport
 from index.store import NoteStore, StoredChunk
 
@@ -41,10 +42,11 @@ class _Plan:
 
 
 class Syncer:
-    def __init__(self, store: NoteStore, chunker: Chunker, max_bytes: int) -> None:
+    def __init__(self, store: NoteStore, chunker: Chunker, max_bytes: int, lexical_dir: Path) -> None:
         self.store = store
         self.chunker = chunker
         self.max_bytes = max_bytes
+        self.lexical_dir = lexical_dir
 
     def sync(self, notes_dir: Path, progress: Progress | None = None) -> SyncReport:
         if not notes_dir.is_dir():
@@ -64,6 +66,9 @@ class Syncer:
             plan.delete += [r.chunk.id for r in stored[source]]
             report.files.append(FileReport(source, FileStatus.REMOVED, "file no longer in the notes dir"))
         self._apply(plan, report, progress)
+        if report.changed or report.rebuilt_reason or not (self.lexical_dir / "ids.json").exists():
+            chunks = [r.chunk for r in self.store.records()]
+            LexicalIndex.build([(c.id, c.embed_text) for c in chunks]).save(self.lexical_dir)
         report.total_chunks = self.store.count()
         report.seconds = time.perf_counter() - t0
         return report
@@ -116,9 +121,7 @@ class Syncer:
             if progress:
                 progress(min(i + BATCH, len(todo)), len(todo))
         if plan.upsert_new:
-            vectors = np.stack(
-                [fresh[c.id] if c.id in fresh else reused[plan.reuse[c.id]] for c, _ in plan.upsert_new]
-            )
+            vectors = np.stack([fresh[c.id] if c.id in fresh else reused[plan.reuse[c.id]] for c, _ in plan.upsert_new])
             self.store.upsert(plan.upsert_new, vectors)
         self.store.update_metadata(plan.metadata)
         if plan.delete:

@@ -1,0 +1,135 @@
+"""Hybrid retrieval: Chroma (dense) + BM25 (lexical), fused with weighted RRF.
+
+``retrieve(query, k)`` is callable on its own (CLI ``retrieve``, eval, chain).
+Consecutive chunks of one section are merged so the top results are not
+near-duplicates; a ``Reranker`` seam (no-op by default) sits after fusion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from assistant.types import Passage
+from index.embedders import Embedder
+from index.lexical import LexicalIndex
+from index.models import Chunk
+from index.store import NoteStore
+
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class Candidate:
+    chunk: Chunk
+    fused: float
+    dense: float  # cosine similarity, 0 when not among dense hits
+    lexical: float  # raw BM25 score, 0 when no term matched
+    order: int  # position of the (first) chunk in file order; -1 if unknown
+    last: int  # position of the last chunk folded into this one
+
+
+class Reranker(Protocol):
+    def rerank(self, query: str, candidates: list[Candidate]) -> list[Candidate]: ...
+
+
+class NoRerank:
+    def rerank(self, query: str, candidates: list[Candidate]) -> list[Candidate]:
+        return candidates
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """All chunks in file order, for lexical lookups and merging neighbours."""
+
+    chunks: dict[str, Chunk]
+    order: dict[str, int]
+    lexical: LexicalIndex
+
+    @classmethod
+    def from_chunks(cls, chunks: list[Chunk], lexical: LexicalIndex) -> Corpus:
+        ordered = sorted(chunks, key=lambda c: (c.source, c.start_line))
+        return cls({c.id: c for c in ordered}, {c.id: i for i, c in enumerate(ordered)}, lexical)
+
+
+class HybridRetriever:
+    def __init__(
+        self,
+        *,
+        store: NoteStore,
+        embedder: Embedder,
+        corpus: Callable[[], Corpus],
+        reranker: Reranker | None = None,
+        dense_weight: float = 1.0,
+        lexical_weight: float = 1.0,
+        pool: int = 30,
+        max_merged_lines: int = 30,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.corpus = corpus
+        self.reranker = reranker or NoRerank()
+        self.dense_weight = dense_weight
+        self.lexical_weight = lexical_weight
+        self.pool = pool
+        self.max_merged_lines = max_merged_lines
+
+    def candidates(self, query: str) -> list[Candidate]:
+        corpus = self.corpus()
+        dense_hits = self.store.query(self.embedder.embed_query(query), self.pool)
+        dense = {h.chunk.id: h.score for h in dense_hits}
+        lexical = corpus.lexical.scores(query, self.pool)
+        fused: dict[str, float] = {}
+        for weight, ranked in (
+            (self.dense_weight, list(dense)),
+            (self.lexical_weight, sorted(lexical, key=lexical.__getitem__, reverse=True)),
+        ):
+            for rank, cid in enumerate(ranked):
+                fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank + 1)
+        chunks = {h.chunk.id: h.chunk for h in dense_hits}
+        out = []
+        for cid, score in fused.items():
+            chunk = chunks.get(cid) or corpus.chunks.get(cid)
+            if chunk is None:  # index changed between the two lookups
+                continue
+            order = corpus.order.get(cid, -1)
+            out.append(Candidate(chunk, score, dense.get(cid, 0.0), lexical.get(cid, 0.0), order, order))
+        out.sort(key=lambda c: c.fused, reverse=True)
+        return self.reranker.rerank(query, out)
+
+    def retrieve(self, query: str, k: int) -> list[Passage]:
+        return [to_passage(c) for c in self.merge(self.candidates(query))[:k]]
+
+    def merge(self, ranked: list[Candidate]) -> list[Candidate]:
+        """Fold a candidate into a better-ranked neighbour from the same section."""
+        kept: list[Candidate] = []
+        for cand in ranked:
+            for i, base in enumerate(kept):
+                merged = self._join(base, cand)
+                if merged is not None:
+                    kept[i] = merged
+                    break
+            else:
+                kept.append(cand)
+        return kept
+
+    def _join(self, a: Candidate, b: Candidate) -> Candidate | None:
+        ca, cb = a.chunk, b.chunk
+        if ca.source != cb.source or ca.heading != cb.heading or a.order < 0 or b.order < 0:
+            return None
+        first, second = (a, b) if a.order < b.order else (b, a)
+        lines = max(ca.end_line, cb.end_line) - min(ca.start_line, cb.start_line) + 1
+        if second.order != first.last + 1 or lines > self.max_merged_lines:
+            return None
+        # Consecutive chunks: every line between them is blank, so the text stays exact.
+        gap = second.chunk.start_line - first.chunk.end_line
+        text = first.chunk.text + "\n" * gap + second.chunk.text
+        chunk = replace(first.chunk, end_line=second.chunk.end_line, text=text)
+        dense, lexical = max(a.dense, b.dense), max(a.lexical, b.lexical)
+        return Candidate(chunk, a.fused, dense, lexical, first.order, second.last)
+
+
+def to_passage(c: Candidate) -> Passage:
+    ch = c.chunk
+    return Passage(ch.source, ch.heading, ch.start_line, ch.end_line, ch.text, round(c.fused, 6))
