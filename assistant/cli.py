@@ -26,6 +26,32 @@ def _chunks(args: argparse.Namespace) -> int:
     return run_chunks(args)
 
 
+def _retrieve(args: argparse.Namespace) -> int:
+    from assistant.cmd_retrieve import run_retrieve
+
+    return run_retrieve(args)
+
+
+def _eval(args: argparse.Namespace) -> int:
+    if args.what == "retrieval":
+        from assistant.cmd_retrieve import run_eval_retrieval
+
+        return run_eval_retrieval(args)
+    from assistant.cmd_answer import run_eval_answers
+
+    return run_eval_answers(args)
+
+
+def _k(value: str) -> int:
+    try:
+        k = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--k takes a whole number, not {value!r}") from None
+    if not 1 <= k <= 50:
+        raise argparse.ArgumentTypeError(f"--k must be between 1 and 50 (got {k})")
+    return k
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="notes-assistant",
@@ -42,6 +68,19 @@ def build_parser() -> argparse.ArgumentParser:
     ch = sub.add_parser("chunks", help="print every indexed chunk")
     ch.add_argument("--jsonl", action="store_true", required=True, help="one JSON object per line")
     ch.set_defaults(handler=_chunks)
+    rt = sub.add_parser("retrieve", help="show the passages found for a question")
+    rt.add_argument("question", nargs="*", help="the question (omit with --jsonl)")
+    rt.add_argument("--k", type=_k, default=5, help="how many passages (1-50, default 5)")
+    out = rt.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print the passages as JSON")
+    out.add_argument("--jsonl", action="store_true", help='batch: read {"id","question","history"} lines on stdin')
+    rt.set_defaults(handler=_retrieve)
+
+    ev = sub.add_parser("eval", help="measure retrieval or answers on a question file")
+    ev.add_argument("what", choices=["retrieval", "answers"])
+    ev.add_argument("--questions", type=Path, required=True, help="JSONL in the eval format")
+    ev.add_argument("--out", type=Path, default=None, help="write a JSON report here")
+    ev.set_defaults(handler=_eval)
     return p
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from assistant.search import QueryError
 from assistant.settings import SettingsError
 from assistant.wiring import LockBusy
 from index.embedders import EmbedderError
@@ -14,4 +15,5 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     EmbedderError,
     StoreError,
     NotesDirError,
+    QueryError,
 )

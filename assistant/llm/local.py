@@ -1,0 +1,190 @@
+"""The local chat model: a GGUF file run in-process by llama.cpp.
+
+``llama_cpp`` is imported here only, lazily (when a ``LocalLLM`` is built).
+
+Behaviour:
+
+* Greedy decoding (temperature 0, fixed seed): the same prompt gives the same
+  answer. The chat template is the one stored in the GGUF (Qwen's ChatML).
+* One generation at a time: concurrent callers queue on a lock. Time spent
+  waiting counts against the caller's ``timeout_s``.
+* ``timeout_s`` is a wall-clock deadline for the whole call, measured from the
+  moment ``stream()`` is called:
+
+  - no text before the deadline (busy, or prompt evaluation too slow)
+    -> ``LLMError``;
+  - deadline reached after some text -> generation stops and the iterator ends
+    normally with the text produced so far (a warning is logged), so a caller
+    keeps a usable partial answer it may already have shown.
+
+  Generation runs in a worker thread (llama.cpp releases the GIL), so the
+  caller gets control back at the deadline even in the middle of a long prompt
+  evaluation; the worker stops at its next token and frees the lock.
+* An answer with no visible text -> ``LLMError``.
+* Prompt caching: llama.cpp keeps the KV cache of the previous evaluation and
+  reuses the longest common token prefix, so a fixed system prompt is only
+  evaluated once. ``warm(system_prompt)`` does that evaluation at startup, so
+  the first question does not pay for it either.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.types import ChatMessage, LLMError
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
+log = logging.getLogger(__name__)
+
+N_CTX = 4096
+SEED = 0
+_SETUP_HINT = "run `make install` (or `python -m assistant.model_setup`)"
+
+
+class LocalLLM:
+    name = "local"
+
+    def __init__(self, model_path: Path | str, *, n_threads: int = 0, n_ctx: int = N_CTX) -> None:
+        self.model_path = Path(model_path)
+        if not self.model_path.is_file():
+            raise LLMError(f"local model file {self.model_path} is missing; {_SETUP_HINT}")
+        self.n_threads = n_threads if n_threads > 0 else (os.cpu_count() or 1)
+        self.n_ctx = n_ctx
+        self._lock = threading.Lock()  # a plain Lock: the worker thread releases it
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise LLMError(f"llama-cpp-python is not installed; {_SETUP_HINT}") from exc
+        try:
+            self._llama: Llama = Llama(
+                model_path=str(self.model_path),
+                n_ctx=n_ctx,
+                n_threads=self.n_threads,
+                n_threads_batch=self.n_threads,
+                seed=SEED,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise LLMError(f"cannot load local model {self.model_path}: {exc}; {_SETUP_HINT}") from exc
+
+    def __repr__(self) -> str:
+        return f"LocalLLM({str(self.model_path)!r}, n_threads={self.n_threads}, n_ctx={self.n_ctx})"
+
+    def close(self) -> None:
+        """Free the model's memory (waits for a running generation)."""
+        with self._lock:
+            self._llama.close()
+
+    def warm(self, system_prompt: str, timeout_s: float = 120.0) -> float:
+        """Evaluate ``system_prompt`` once so later calls reuse its KV cache; returns seconds taken.
+
+        Later prompts that start with the same system message skip straight to
+        the user's part (until a prompt with another prefix is evaluated).
+        """
+        start = time.perf_counter()
+        messages = [ChatMessage("system", system_prompt), ChatMessage("user", "Hi")]
+        for _ in self._stream(messages, 1, timeout_s, time.monotonic() + timeout_s, require_text=False):
+            pass
+        return time.perf_counter() - start
+
+    def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int, timeout_s: float) -> Iterator[str]:
+        if timeout_s <= 0:
+            raise LLMError(f"timeout must be positive, got {timeout_s}")
+        if max_tokens <= 0:
+            raise LLMError(f"max_tokens must be positive, got {max_tokens}")
+        return self._stream(list(messages), max_tokens, timeout_s, time.monotonic() + timeout_s)
+
+    def _stream(
+        self,
+        messages: list[ChatMessage],
+        max_tokens: int,
+        timeout_s: float,
+        deadline: float,
+        *,
+        require_text: bool = True,
+    ) -> Iterator[str]:
+        if not self._lock.acquire(timeout=max(deadline - time.monotonic(), 0.0)):
+            raise LLMError(f"local model busy: no turn within {timeout_s:g}s")
+        out: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        cancel = threading.Event()
+        try:
+            worker = threading.Thread(
+                target=self._generate,
+                args=(messages, max_tokens, out, cancel),
+                name="llama-generate",
+                daemon=True,
+            )
+            worker.start()
+        except BaseException:
+            self._lock.release()
+            raise
+        # From here the worker owns the lock and releases it when it finishes.
+        started = produced = False
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                item = None
+                if remaining > 0:
+                    try:
+                        item = out.get(timeout=remaining)
+                    except queue.Empty:
+                        pass
+                if item is None:
+                    if not started and require_text:
+                        raise LLMError(f"local model produced no text within {timeout_s:g}s")
+                    if started:
+                        log.warning("local model: %gs deadline reached; answer truncated", timeout_s)
+                    return
+                kind, payload = item
+                if kind == "text":
+                    started = True
+                    produced = produced or not payload.isspace()
+                    yield payload
+                elif kind == "error":
+                    raise LLMError(f"local model failed: {payload}") from payload
+                else:  # "end"
+                    break
+        finally:
+            cancel.set()
+        if require_text and not produced:
+            raise LLMError("local model returned an empty answer")
+
+    def _generate(
+        self,
+        messages: list[ChatMessage],
+        max_tokens: int,
+        out: queue.SimpleQueue[tuple[str, Any]],
+        cancel: threading.Event,
+    ) -> None:
+        """Worker thread: runs one completion, holding the lock taken by the caller."""
+        try:
+            chunks: Any = self._llama.create_chat_completion(
+                messages=[{"role": m.role, "content": m.content} for m in messages],  # type: ignore[misc]
+                max_tokens=max_tokens,
+                temperature=0.0,
+                seed=SEED,
+                stream=True,
+            )
+            try:
+                for chunk in chunks:
+                    if cancel.is_set():
+                        break
+                    text = chunk["choices"][0]["delta"].get("content")
+                    if text:
+                        out.put(("text", text))
+            finally:
+                chunks.close()
+        except Exception as exc:  # reported to the caller as LLMError
+            out.put(("error", exc))
+        finally:
+            self._lock.release()
+            out.put(("end", None))
