@@ -29,8 +29,8 @@ class EvalQuestion:
 def parse_history(raw: Any) -> list[Turn]:
     turns = []
     for t in raw or []:
-        role = "assistant" if t.get("role") == "assistant" else "user"
-        turns.append(Turn(role, str(t.get("content", ""))))
+        content = str(t.get("content", ""))
+        turns.append(Turn("assistant", content) if t.get("role") == "assistant" else Turn("user", content))
     return turns
 
 
