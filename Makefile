@@ -41,5 +41,8 @@ test: lint unit
 bench-index: install
 	$(BIN)/python -m tests.bench.bench_index
 
+bench-retrieve: install
+	$(BIN)/python -m tests.bench.bench_retrieve
+
 clean:
 	rm -rf .notes-index .pytest_cache .mypy_cache .ruff_cache

@@ -55,12 +55,14 @@ def tokenize(text: str) -> list[str]:
             continue
         if low.isalpha():
             if low not in _STOP_EN and len(low) > 1:
-                out.append(_stem(low))
+                identifier = any(ch.isupper() for ch in tok[1:])  # MinJobAge, SBATCH: keep whole
+                out.append(low if identifier else _stem(low))
             camel = [c.lower() for c in _CAMEL.findall(tok)]
             out += [_stem(c) for c in camel if c != low and len(c) > 1 and c not in _STOP_EN]
             continue
         out.append(low)
-        out += sorted({_stem(p) for p in _PARTS.findall(low) if p != low and len(p) > 1} - _STOP_EN)
+        parts = {p for p in _PARTS.findall(low) if p != low and len(p) > 1} - _STOP_EN
+        out += sorted(parts | {_stem(p) for p in parts})
     return out
 
 
@@ -99,6 +101,9 @@ def expand(tokens: list[str]) -> list[str]:
     return tokens + sorted(extra - set(tokens))
 
 
+TOKENIZER_VERSION = "zh-en-v1"  # bump when tokenize() or the glossary changes
+
+
 class LexicalIndex:
     """BM25 over chunk ids; ``scores`` returns ``{chunk_id: score}`` for matches."""
 
@@ -130,6 +135,7 @@ class LexicalIndex:
     def save(self, folder: Path) -> None:
         tmp = folder.with_name(folder.name + ".tmp")
         tmp.mkdir(parents=True, exist_ok=True)
+        (tmp / "version").write_text(TOKENIZER_VERSION, encoding="utf-8")
         (tmp / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
         if self.ids:
             self.model.save(str(tmp / "bm25"))
@@ -141,6 +147,14 @@ class LexicalIndex:
             import shutil
 
             shutil.rmtree(old)
+
+    @staticmethod
+    def is_current(folder: Path) -> bool:
+        try:
+            version = (folder / "version").read_text(encoding="utf-8")
+        except OSError:
+            return False
+        return version == TOKENIZER_VERSION and (folder / "ids.json").exists()
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:

@@ -66,7 +66,7 @@ class Syncer:
             plan.delete += [r.chunk.id for r in stored[source]]
             report.files.append(FileReport(source, FileStatus.REMOVED, "file no longer in the notes dir"))
         self._apply(plan, report, progress)
-        if report.changed or report.rebuilt_reason or not (self.lexical_dir / "ids.json").exists():
+        if report.changed or report.rebuilt_reason or not LexicalIndex.is_current(self.lexical_dir):
             chunks = [r.chunk for r in self.store.records()]
             LexicalIndex.build([(c.id, c.embed_text) for c in chunks]).save(self.lexical_dir)
         report.total_chunks = self.store.count()
