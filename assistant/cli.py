@@ -32,6 +32,25 @@ def _retrieve(args: argparse.Namespace) -> int:
     return run_retrieve(args)
 
 
+def _ask(args: argparse.Namespace) -> int:
+    from assistant.cmd_answer import run_ask
+
+    return run_ask(args)
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from assistant.cmd_answer import run_chat
+
+    return run_chat(args)
+
+
+def _answer_options(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--backend", choices=["local", "openai", "extractive"], default=None, help="LLM backend")
+    sp.add_argument(
+        "--show-secrets", action="store_true", help="do not redact credentials (local terminal only; off by default)"
+    )
+
+
 def _eval(args: argparse.Namespace) -> int:
     if args.what == "retrieval":
         from assistant.cmd_retrieve import run_eval_retrieval
@@ -76,10 +95,21 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--jsonl", action="store_true", help='batch: read {"id","question","history"} lines on stdin')
     rt.set_defaults(handler=_retrieve)
 
+    ak = sub.add_parser("ask", help="answer a question from your notes, with citations")
+    ak.add_argument("question", nargs="*", help="the question (omit with --jsonl)")
+    ak.add_argument("--jsonl", action="store_true", help='batch: {"id","question","history"} lines on stdin')
+    _answer_options(ak)
+    ak.set_defaults(handler=_ask)
+
+    ct = sub.add_parser("chat", help="multi-turn chat about your notes in the terminal")
+    _answer_options(ct)
+    ct.set_defaults(handler=_chat)
+
     ev = sub.add_parser("eval", help="measure retrieval or answers on a question file")
     ev.add_argument("what", choices=["retrieval", "answers"])
     ev.add_argument("--questions", type=Path, required=True, help="JSONL in the eval format")
     ev.add_argument("--out", type=Path, default=None, help="write a JSON report here")
+    ev.add_argument("--backend", choices=["local", "openai", "extractive"], default=None, help="LLM backend (answers)")
     ev.set_defaults(handler=_eval)
     return p
 

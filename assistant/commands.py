@@ -10,8 +10,8 @@ from assistant.settings import load_settings
 from assistant.wiring import Components
 
 
-def components(args: argparse.Namespace, **overrides: object) -> Components:
-    return Components(load_settings(dotenv=args.env_file, overrides=overrides))
+def components(args: argparse.Namespace, show_secrets: bool = False, **overrides: object) -> Components:
+    return Components(load_settings(dotenv=args.env_file, overrides=overrides), show_secrets=show_secrets)
 
 
 def run_index(args: argparse.Namespace) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from assistant.prompts import PromptError
 from assistant.search import QueryError
+from assistant.types import LLMError
 from assistant.settings import SettingsError
 from assistant.wiring import LockBusy
 from index.embedders import EmbedderError
@@ -16,4 +18,6 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     StoreError,
     NotesDirError,
     QueryError,
+    PromptError,
+    LLMError,
 )

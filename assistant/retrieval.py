@@ -46,11 +46,16 @@ class Corpus:
     chunks: dict[str, Chunk]
     order: dict[str, int]
     lexical: LexicalIndex
+    text_lower: str  # every chunk's text, lowercased: "does the notes mention X at all?"
 
     @classmethod
     def from_chunks(cls, chunks: list[Chunk], lexical: LexicalIndex) -> Corpus:
         ordered = sorted(chunks, key=lambda c: (c.source, c.start_line))
-        return cls({c.id: c for c in ordered}, {c.id: i for i, c in enumerate(ordered)}, lexical)
+        text = "\n".join(c.text.lower() for c in ordered)
+        return cls({c.id: c for c in ordered}, {c.id: i for i, c in enumerate(ordered)}, lexical, text)
+
+    def mentions(self, term: str) -> bool:
+        return term.lower() in self.text_lower
 
 
 class HybridRetriever:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from assistant.retrieval import Candidate, HybridRetriever, to_passage
+from assistant.secrets import Redactor
 from assistant.types import Passage, Turn
 from index.tokens import TokenCounter
 
@@ -53,9 +54,10 @@ _SPACE = re.compile(r"\s+")
 
 
 class Searcher:
-    def __init__(self, retriever: HybridRetriever, tokens: TokenCounter) -> None:
+    def __init__(self, retriever: HybridRetriever, tokens: TokenCounter, redactor: Redactor | None = None) -> None:
         self.retriever = retriever
         self.tokens = tokens
+        self.redactor = redactor  # None only for the local CLI's explicit --show-secrets
 
     def prepare(self, question: str) -> tuple[str, list[str]]:
         """Validated, cleaned, possibly truncated question, and notices for the user."""
@@ -80,4 +82,7 @@ class Searcher:
         query = standalone or condense(cleaned, history)
         query = _SPACE.sub(" ", query).strip()
         merged = self.retriever.merge(self.retriever.candidates(query))
-        return SearchResult(query, [to_passage(c) for c in merged[:k]], merged, notices)
+        passages = [to_passage(c) for c in merged[:k]]
+        if self.redactor is not None:
+            passages = [replace(p, text=self.redactor.redact(p.text)) for p in passages]
+        return SearchResult(query, passages, merged, notices)

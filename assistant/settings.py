@@ -31,7 +31,8 @@ class Settings:
     openai_base_url: str = ""
     openai_model: str = ""
     openai_api_key: str = ""
-    redact_secrets: bool = True
+    context_tokens: int = 450
+    answer_tokens: int = 256
 
     @property
     def max_file_bytes(self) -> int:
@@ -54,7 +55,8 @@ _ENV = {
     "openai_base_url": "NOTES_OPENAI_BASE_URL",
     "openai_model": "NOTES_OPENAI_MODEL",
     "openai_api_key": "NOTES_OPENAI_API_KEY",
-    "redact_secrets": "NOTES_REDACT_SECRETS",
+    "context_tokens": "NOTES_CONTEXT_TOKENS",
+    "answer_tokens": "NOTES_ANSWER_TOKENS",
 }
 
 

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
+    from assistant.chain import AnswerChain
+    from assistant.types import LLM
     from assistant.retrieval import HybridRetriever
     from assistant.search import Searcher
     from index.chunker import Chunker
@@ -31,8 +33,9 @@ class LockBusy(RuntimeError):
 class Components:
     """Lazily-built collaborators, shared by one entry point."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, show_secrets: bool = False) -> None:
         self.settings = settings
+        self.show_secrets = show_secrets  # only the local CLI sets this, by explicit option
 
     @cached_property
     def tokens(self) -> TokenCounter:
@@ -82,7 +85,35 @@ class Components:
     def searcher(self) -> Searcher:
         from assistant.search import Searcher
 
-        return Searcher(self.retriever, self.tokens)
+        from assistant.secrets import Redactor
+
+        return Searcher(self.retriever, self.tokens, None if self.show_secrets else Redactor())
+
+    @cached_property
+    def llm(self) -> LLM | None:
+        from assistant.llm.factory import make_llm
+
+        return make_llm(self.settings)
+
+    @cached_property
+    def assistant(self) -> AnswerChain:
+        from assistant.chain import AnswerChain, ChainConfig
+        from assistant.grounding import GroundingGate
+        from assistant.guard import OutputGuard
+        from assistant.prompts import Prompts
+        from assistant.secrets import Redactor
+
+        s = self.settings
+        config = ChainConfig(context_tokens=s.context_tokens, max_tokens=s.answer_tokens, timeout_s=s.llm_timeout_s)
+        return AnswerChain(
+            searcher=self.searcher,
+            llm=self.llm,
+            prompts=Prompts.load(),
+            tokens=self.tokens,
+            gate=GroundingGate(),
+            guard=OutputGuard(Redactor(), enabled=not self.show_secrets),
+            config=config,
+        )
 
     @contextmanager
     def write_lock(self, wait_s: float = 600.0) -> Iterator[None]:

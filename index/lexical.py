@@ -111,6 +111,7 @@ class LexicalIndex:
         self.ids = ids
         self.model = model
         self.expand = expand
+        self._vocab: frozenset[str] | None = None
 
     @classmethod
     def build(cls, docs: list[tuple[str, str]]) -> LexicalIndex:
@@ -120,6 +121,12 @@ class LexicalIndex:
         if docs:
             model.index([tokenize(text) or ["\u2205"] for _, text in docs], show_progress=False)
         return cls([cid for cid, _ in docs], model)
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        if self._vocab is None:
+            self._vocab = frozenset(getattr(self.model, "vocab_dict", None) or {})
+        return self._vocab
 
     def scores(self, query: str, limit: int) -> dict[str, float]:
         if not self.ids:

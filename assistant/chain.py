@@ -1,0 +1,190 @@
+"""The answer chain: condense -> retrieve -> gate -> pack -> prompt -> generate -> check.
+
+The preparation steps are LangChain runnables composed into one sequence;
+generation streams from the LLM backend, and the result is checked (citations,
+verbatim commands, secrets) before it becomes an ``Answer``. ``answer()`` and
+``stream()`` are the public entry points; retrieval stays callable on its own
+through ``Searcher``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from assistant.citations import check
+from assistant.extractive import extractive_answer
+from assistant.grounding import GateResult, GroundingGate
+from assistant.guard import OutputGuard
+from assistant.language import detect_language
+from assistant.packing import Evidence, pack
+from assistant.prompts import Prompts
+from assistant.search import Searcher, SearchResult, condense
+from assistant.types import LLM, Answer, ChatMessage, LLMError, StreamEvent, Turn
+from index.tokens import TokenCounter
+
+SENTINEL = "NOT_IN_NOTES"
+
+
+@dataclass(frozen=True)
+class ChainConfig:
+    context_tokens: int = 450
+    max_tokens: int = 256
+    timeout_s: float = 60.0
+    k: int = 5
+    nearest: int = 3
+
+
+@dataclass(frozen=True)
+class Draft:
+    question: str
+    history: tuple[Turn, ...]
+    lang: str
+    standalone: str = ""
+    result: SearchResult | None = None
+    gate: GateResult | None = None
+    evidence: tuple[Evidence, ...] = ()
+    messages: tuple[ChatMessage, ...] = ()
+
+
+class AnswerChain:
+    def __init__(
+        self,
+        *,
+        searcher: Searcher,
+        llm: LLM | None,
+        prompts: Prompts,
+        tokens: TokenCounter,
+        gate: GroundingGate,
+        guard: OutputGuard,
+        config: ChainConfig,
+    ) -> None:
+        self.searcher = searcher
+        self.llm = llm
+        self.prompts = prompts
+        self.tokens = tokens
+        self.gate = gate
+        self.guard = guard
+        self.config = config
+        self.backend = llm.name if llm is not None else "extractive"
+        self._prepare: Any = None
+
+    # -- preparation: a LangChain runnable sequence -------------------------------------
+    def prepare(self, question: str, history: Sequence[Turn] = ()) -> Draft:
+        if self._prepare is None:
+            from langchain_core.runnables import RunnableLambda
+
+            self._prepare = (
+                RunnableLambda(self._condense, name="condense")
+                | RunnableLambda(self._retrieve, name="retrieve")
+                | RunnableLambda(self._pack, name="pack")
+                | RunnableLambda(self._prompt, name="prompt")
+            )
+        cleaned, _ = self.searcher.prepare(question)  # raises QueryError early
+        draft = Draft(question, tuple(history), detect_language(cleaned))
+        result: Draft = self._prepare.invoke(draft)
+        return result
+
+    def _condense(self, d: Draft) -> Draft:
+        if not d.history:
+            return d
+        cheap = condense(self.searcher.prepare(d.question)[0], d.history)
+        if self.llm is None:
+            return replace(d, standalone=cheap)
+        prompt = self.prompts.condense.render(history=d.history[-6:], question=d.question)
+        try:
+            text = "".join(
+                self.llm.stream([ChatMessage("user", prompt)], max_tokens=48, timeout_s=min(15.0, self.config.timeout_s))
+            )
+        except LLMError:
+            return replace(d, standalone=cheap)
+        line = text.strip().split("\n")[0].strip().strip("\"'“”")
+        return replace(d, standalone=line if 2 <= len(line) <= 300 else cheap)
+
+    def _retrieve(self, d: Draft) -> Draft:
+        result = self.searcher.search(d.question, d.history, k=self.config.k, standalone=d.standalone or None)
+        corpus = self.searcher.retriever.corpus()
+        gate = self.gate.check(f"{d.question} {result.query}", result.candidates, corpus)
+        return replace(d, standalone=result.query, result=result, gate=gate)
+
+    def _pack(self, d: Draft) -> Draft:
+        assert d.result is not None
+        ev = pack(d.result.passages, d.result.query, self.tokens, budget=self.config.context_tokens)
+        return replace(d, evidence=tuple(ev))
+
+    def _prompt(self, d: Draft) -> Draft:
+        user = self.prompts.answer.render(
+            passages=d.evidence,
+            question=self.searcher.prepare(d.question)[0],
+            language=self.prompts.message("language_names", d.lang),
+        )
+        return replace(d, messages=(ChatMessage("system", self.prompts.system), ChatMessage("user", user)))
+
+    # -- generation and checks ---------------------------------------------------------------
+    def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        final = None
+        for event in self.stream(question, history):
+            if event.kind == "done":
+                final = event.answer
+        assert final is not None
+        return final
+
+    def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[StreamEvent]:
+        d = self.prepare(question, history)
+        assert d.result is not None and d.gate is not None
+        yield StreamEvent("searched", d.standalone)
+        if not d.gate.grounded or not d.evidence:
+            yield StreamEvent("done", answer=self._refusal(d, d.gate.reason or "no matching section"))
+            return
+        if self.llm is None:
+            yield StreamEvent("done", answer=self._extractive(d, []))
+            return
+        raw = ""
+        emitted = 0
+        try:
+            for delta in self.llm.stream(d.messages, max_tokens=self.config.max_tokens, timeout_s=self.config.timeout_s):
+                raw += delta
+                if SENTINEL.startswith(raw.strip()[: len(SENTINEL)]) and len(raw.strip()) <= len(SENTINEL):
+                    continue  # might be the "not in notes" sentinel: hold back
+                safe = self.guard.streamable(raw, d.result)
+                if len(safe) > emitted:
+                    yield StreamEvent("token", safe[emitted:])
+                    emitted = len(safe)
+        except LLMError as exc:
+            notice = self.prompts.message("fallback_notice", d.lang, reason=str(exc))
+            yield StreamEvent("done", answer=self._extractive(d, [notice]))
+            return
+        yield StreamEvent("done", answer=self._finish(d, raw))
+
+    def _finish(self, d: Draft, raw: str) -> Answer:
+        assert d.result is not None
+        text = raw.strip()
+        if SENTINEL in text or not text:
+            if not text:
+                return self._extractive(d, [self.prompts.message("fallback_notice", d.lang, reason="empty answer")])
+            return self._refusal(d, "the model found no answer in the passages")
+        text = self.guard.clean(text, d.result)
+        label = self.prompts.message("not_verbatim", d.lang)
+        checked = check(text, list(d.evidence), label)
+        text, cites = checked.text, checked.citations
+        if not cites:  # the model cited nothing: attribute to the passage it used most
+            best = self.guard.best_support(text, list(d.evidence))
+            if best is None:
+                return self._extractive(d, [self.prompts.message("fallback_notice", d.lang, reason="unusable answer")])
+            again = check(f"{text} [{best.n}]", list(d.evidence), label)
+            text, cites = again.text, again.citations
+        return Answer(text, cites, True, d.standalone, self.backend, notices=list(d.result.notices))
+
+    def _extractive(self, d: Draft, notices: list[str]) -> Answer:
+        assert d.result is not None
+        intro = self.prompts.message("extractive_intro", d.lang)
+        text, cites = extractive_answer(list(d.evidence), intro, d.result.query, self.tokens)
+        return Answer(text, cites, True, d.standalone, "extractive", notices=list(d.result.notices) + notices)
+
+    def _refusal(self, d: Draft, reason: str) -> Answer:
+        assert d.result is not None
+        nearest = d.result.passages[: self.config.nearest]
+        lines = [self.prompts.message("not_in_notes", d.lang, reason=reason)]
+        lines += [f"- {p.heading or p.source} ({p.ref})" for p in nearest]
+        return Answer("\n".join(lines), [], False, d.standalone, self.backend, nearest, list(d.result.notices))

@@ -1,0 +1,82 @@
+"""Check what the model wrote against what it was given.
+
+- Every ``[n]`` must name a passage that was really given; invalid markers are
+  dropped and the rest renumbered 1, 2, ... in order of first use.
+- Each citation maps to ``source:start-end`` and the heading path.
+- A command or code span that does not appear in any given passage is
+  flagged inline as not verbatim; the counts feed the grounding decision.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.packing import Evidence
+from assistant.types import Citation
+
+_MARKER = re.compile(r"\[(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\]")
+_CODE = re.compile(r"```[^\n]*\n(?P<block>.*?)```|`(?P<span>[^`\n]+)`", re.S)
+_WS = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Checked:
+    text: str
+    citations: list[Citation]
+    code_spans: int
+    unsupported_spans: int
+
+
+def _norm(s: str) -> str:
+    return _WS.sub(" ", s).strip().lower()
+
+
+def renumber(text: str, evidence: list[Evidence]) -> tuple[str, list[Evidence]]:
+    """Keep markers that point at given passages; number them by first use."""
+    order: list[int] = []
+
+    def sub(m: re.Match[str]) -> str:
+        nums = [int(x) for x in re.split(r"\s*[,，、]\s*", m.group(1))]
+        kept = []
+        for n in nums:
+            if 1 <= n <= len(evidence):
+                if n not in order:
+                    order.append(n)
+                kept.append(order.index(n) + 1)
+        return "".join(f"[{k}]" for k in dict.fromkeys(kept))
+
+    new = _MARKER.sub(sub, text)
+    new = re.sub(r"[ \t]+\n", "\n", new)
+    return new.strip(), [evidence[n - 1] for n in order]
+
+
+def supported(span: str, evidence: list[Evidence]) -> bool:
+    """Verbatim up to whitespace and case, line by line for blocks."""
+    haystack = [_norm(e.text) for e in evidence]
+    lines = [_norm(line) for line in span.split("\n") if line.strip()]
+    return bool(lines) and all(any(line in h for h in haystack) for line in lines)
+
+
+def flag_unverbatim(text: str, evidence: list[Evidence], label: str) -> tuple[str, int, int]:
+    total = bad = 0
+
+    def sub(m: re.Match[str]) -> str:
+        nonlocal total, bad
+        body = m.group("block") if m.group("block") is not None else m.group("span")
+        if "[redacted]" in body or len(body.strip()) < 3:
+            return m.group(0)
+        total += 1
+        if supported(body, evidence):
+            return m.group(0)
+        bad += 1
+        return f"{m.group(0)} {label}" if m.group("span") is not None else f"{m.group(0)}\n{label}"
+
+    return _CODE.sub(sub, text), total, bad
+
+
+def check(text: str, evidence: list[Evidence], not_verbatim_label: str) -> Checked:
+    text, used = renumber(text, evidence)
+    text, total, bad = flag_unverbatim(text, evidence, not_verbatim_label)
+    cites = [Citation(i, e.source, e.start_line, e.end_line, e.heading, e.text) for i, e in enumerate(used, 1)]
+    return Checked(text, cites, total, bad)

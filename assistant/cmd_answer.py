@@ -1,0 +1,105 @@
+"""``notes-assistant ask`` (streamed, or --jsonl batch), ``chat`` (REPL) and ``eval answers``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from assistant.commands import components
+from assistant.evaluate import parse_history
+from assistant.search import QueryError
+from assistant.types import Answer, Assistant, Turn
+
+
+def answer_json(qid: Any, a: Answer) -> dict[str, Any]:
+    cites = [{"source": c.source, "start_line": c.start_line, "end_line": c.end_line, "heading": c.heading} for c in a.citations]
+    row: dict[str, Any] = {"id": qid, "answer": a.text, "citations": cites, "grounded": a.grounded}
+    row.update(searched_for=a.searched_for, backend=a.backend)
+    if a.notices:
+        row["notices"] = a.notices
+    if not a.grounded:
+        row["nearest"] = [{"source": p.source, "start_line": p.start_line, "end_line": p.end_line, "heading": p.heading} for p in a.nearest]
+    return row
+
+
+def print_streamed(assistant: Assistant, question: str, history: Sequence[Turn], out: Any = sys.stdout) -> Answer:
+    """Stream the answer to a terminal, then its citations (the checked final text wins)."""
+    shown = ""
+    final: Answer | None = None
+    for ev in assistant.stream(question, history):
+        if ev.kind == "searched" and history:
+            print(f"(searched for: {ev.text})", file=out)
+        elif ev.kind == "token":
+            shown += ev.text
+            out.write(ev.text)
+            out.flush()
+        elif ev.kind == "done":
+            final = ev.answer
+    assert final is not None
+    if final.text.strip() != shown.strip():
+        if shown:
+            out.write("\n\n-- checked answer --\n")
+        out.write(final.text)
+    out.write("\n")
+    for notice in final.notices:
+        print(f"note: {notice}", file=out)
+    if final.citations:
+        print("\nSources:", file=out)
+        for c in final.citations:
+            print(f"  [{c.n}] {c.ref}  {c.heading}", file=out)
+    return final
+
+
+def run_ask(args: argparse.Namespace) -> int:
+    comp = components(args, show_secrets=args.show_secrets, llm_backend=args.backend)
+    assistant = comp.assistant
+    if args.jsonl:
+        for n, raw in enumerate(sys.stdin, 1):
+            if not raw.strip():
+                continue
+            qid: Any = f"line-{n}"
+            try:
+                q = json.loads(raw)
+                qid = q.get("id", qid)
+                if "question" not in q:
+                    raise ValueError('missing "question"')
+                row = answer_json(qid, assistant.answer(str(q["question"]), parse_history(q.get("history"))))
+            except (ValueError, TypeError, AttributeError) as exc:
+                row = {"id": qid, "answer": "", "citations": [], "grounded": False, "error": str(exc)}
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        return 0
+    if not args.question:
+        raise QueryError("give a question, or --jsonl to read questions from stdin")
+    print_streamed(assistant, " ".join(args.question), [])
+    return 0
+
+
+def run_chat(args: argparse.Namespace) -> int:
+    comp = components(args, show_secrets=args.show_secrets, llm_backend=args.backend)
+    assistant = comp.assistant
+    history: list[Turn] = []
+    print("Ask about your notes. /reset starts over, /quit (or Ctrl-D) leaves.")
+    while True:
+        try:
+            question = input("\nyou> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if question in {"/quit", "/exit"}:
+            return 0
+        if question == "/reset":
+            history.clear()
+            print("(conversation cleared)")
+            continue
+        if not question:
+            continue
+        try:
+            final = print_streamed(assistant, question, history)
+        except QueryError as exc:
+            print(f"error: {exc}")
+            continue
+        history += [Turn("user", question), Turn("assistant", final.text)]

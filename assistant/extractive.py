@@ -1,0 +1,28 @@
+"""The no-LLM answer: the best lines of the notes, quoted verbatim and cited.
+
+Fast and deterministic. It is also the fallback when the LLM backend is down,
+times out, or returns nothing usable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from assistant.packing import Evidence, narrow_evidence
+from assistant.types import Citation
+
+MAX_QUOTES = 2
+QUOTE_TOKENS = 120
+
+
+def extractive_answer(
+    evidence: list[Evidence], intro: str, query: str, count: Callable[[str], int]
+) -> tuple[str, list[Citation]]:
+    quoted = [replace(narrow_evidence(e, query, count, QUOTE_TOKENS), n=i) for i, e in enumerate(evidence[:MAX_QUOTES], 1)]
+    parts = [intro]
+    for i, e in enumerate(quoted, 1):
+        heading = f" {e.heading}" if e.heading else ""
+        parts.append(f"[{i}]{heading} ({e.ref}):\n```\n{e.text}\n```")
+    cites = [Citation(i, e.source, e.start_line, e.end_line, e.heading, e.text) for i, e in enumerate(quoted, 1)]
+    return "\n\n".join(parts), cites

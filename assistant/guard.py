@@ -1,0 +1,53 @@
+"""Last line of defence on generated text: no credential from the notes leaves.
+
+Passages are redacted before the model sees them, so the model cannot copy a
+secret; it could still guess one from context. Every credential value found in
+the raw text of the retrieved sections is replaced wherever it appears in the
+answer, and the answer is run through the redactor itself. While streaming,
+the last partial word is held back, so a value split across tokens is caught.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.packing import Evidence
+from assistant.search import SearchResult
+from assistant.secrets import REDACTED, Redactor
+from index.lexical import tokenize
+
+MIN_SECRET_LEN = 4
+
+
+class OutputGuard:
+    def __init__(self, redactor: Redactor, enabled: bool = True) -> None:
+        self.redactor = redactor
+        self.enabled = enabled  # False only for the local CLI's explicit --show-secrets
+
+    def _values(self, result: SearchResult) -> list[str]:
+        values = {
+            f.value
+            for c in result.candidates[:10]
+            for f in self.redactor.find(c.chunk.text)
+            if len(f.value) >= MIN_SECRET_LEN
+        }
+        return sorted(values, key=len, reverse=True)
+
+    def clean(self, text: str, result: SearchResult) -> str:
+        if not self.enabled:
+            return text
+        for v in self._values(result):
+            text = re.sub(rf"(?<![\w]){re.escape(v)}(?![\w])", REDACTED, text)
+        return self.redactor.redact(text)
+
+    def streamable(self, raw: str, result: SearchResult) -> str:
+        """The cleaned text up to the last whitespace: safe to show already."""
+        cut = max(raw.rfind(" "), raw.rfind("\n"))
+        return self.clean(raw[: cut + 1], result) if cut >= 0 else ""
+
+    @staticmethod
+    def best_support(text: str, evidence: list[Evidence]) -> Evidence | None:
+        words = set(tokenize(text))
+        scored = [(len(words & set(tokenize(e.text))), -e.n, e) for e in evidence]
+        best = max(scored, default=None, key=lambda s: (s[0], s[1]))
+        return best[2] if best and best[0] > 0 else None
