@@ -19,7 +19,10 @@ Behaviour:
 
   Generation runs in a worker thread (llama.cpp releases the GIL), so the
   caller gets control back at the deadline even in the middle of a long prompt
-  evaluation; the worker stops at its next token and frees the lock.
+  evaluation. The worker is then aborted: between tokens, or inside a long
+  prompt evaluation at the next micro-batch (llama.cpp's abort callback,
+  installed only while a cancelled generation is still running, so a normal
+  generation never calls back into Python). It then frees the lock.
 * An answer with no visible text -> ``LLMError``.
 * Prompt caching: llama.cpp keeps the KV cache of the previous evaluation and
   reuses the longest common token prefix, so a fixed system prompt is only
@@ -75,9 +78,27 @@ class LocalLLM:
             )
         except (ValueError, RuntimeError, OSError) as exc:
             raise LLMError(f"cannot load local model {self.model_path}: {exc}; {_SETUP_HINT}") from exc
+        # Aborting a running llama_decode: see _cancel().
+        import llama_cpp
+
+        self._set_abort = llama_cpp.llama_set_abort_callback
+        self._abort_cb = llama_cpp.ggml_abort_callback(self._should_abort)  # keep a reference
+        self._state_lock = threading.Lock()  # guards _active and the abort callback
+        self._active: threading.Event | None = None  # cancel flag of the running generation
 
     def __repr__(self) -> str:
         return f"LocalLLM({str(self.model_path)!r}, n_threads={self.n_threads}, n_ctx={self.n_ctx})"
+
+    def _should_abort(self, _data: object) -> bool:
+        active = self._active
+        return active is not None and active.is_set()
+
+    def _cancel(self, cancel: threading.Event) -> None:
+        """Stop the generation that owns ``cancel``, even inside a long prompt evaluation."""
+        with self._state_lock:
+            cancel.set()
+            if self._active is cancel:
+                self._set_abort(self._llama.ctx, self._abort_cb, None)
 
     def close(self) -> None:
         """Free the model's memory (waits for a running generation)."""
@@ -154,7 +175,7 @@ class LocalLLM:
                 else:  # "end"
                     break
         finally:
-            cancel.set()
+            self._cancel(cancel)
         if require_text and not produced:
             raise LLMError("local model returned an empty answer")
 
@@ -166,7 +187,11 @@ class LocalLLM:
         cancel: threading.Event,
     ) -> None:
         """Worker thread: runs one completion, holding the lock taken by the caller."""
+        with self._state_lock:
+            self._active = cancel
         try:
+            if cancel.is_set():  # the caller gave up before this thread started
+                return
             chunks: Any = self._llama.create_chat_completion(
                 messages=[{"role": m.role, "content": m.content} for m in messages],  # type: ignore[misc]
                 max_tokens=max_tokens,
@@ -186,5 +211,8 @@ class LocalLLM:
         except Exception as exc:  # reported to the caller as LLMError
             out.put(("error", exc))
         finally:
+            with self._state_lock:
+                self._active = None
+                self._set_abort(self._llama.ctx, None, None)  # type: ignore[arg-type]
             self._lock.release()
             out.put(("end", None))
