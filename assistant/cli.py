@@ -46,9 +46,7 @@ def _chat(args: argparse.Namespace) -> int:
 
 def _answer_options(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--backend", choices=["local", "openai", "extractive"], default=None, help="LLM backend")
-    sp.add_argument(
-        "--show-secrets", action="store_true", help="do not redact credentials (local terminal only; off by default)"
-    )
+    sp.add_argument("--show-secrets", action="store_true", help="do not redact credentials (local terminal only; off by default)")
 
 
 def _eval(args: argparse.Namespace) -> int:

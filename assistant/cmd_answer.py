@@ -21,7 +21,9 @@ def answer_json(qid: Any, a: Answer) -> dict[str, Any]:
     if a.notices:
         row["notices"] = a.notices
     if not a.grounded:
-        row["nearest"] = [{"source": p.source, "start_line": p.start_line, "end_line": p.end_line, "heading": p.heading} for p in a.nearest]
+        row["nearest"] = [
+            {"source": p.source, "start_line": p.start_line, "end_line": p.end_line, "heading": p.heading} for p in a.nearest
+        ]
     return row
 
 
@@ -103,3 +105,29 @@ def run_chat(args: argparse.Namespace) -> int:
             print(f"error: {exc}")
             continue
         history += [Turn("user", question), Turn("assistant", final.text)]
+
+
+def run_eval_answers(args: argparse.Namespace) -> int:
+    from assistant.eval_answers import run
+    from assistant.evaluate import load_questions
+
+    questions = load_questions(args.questions)
+    raw = {}
+    for line in args.questions.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            q = json.loads(line)
+            raw[str(q["id"])] = q
+    comp = components(args, llm_backend=args.backend)
+    chunks = [r.chunk for r in comp.store.records()]
+    gold_text = {
+        q.id: "\n".join(c.text for c in chunks if any(c.start_line <= e and s <= c.end_line for s, e in q.gold_lines))
+        for q in questions
+    }
+    summary, rows = run(comp.assistant, questions, raw, gold_text)
+    for r in rows:
+        if not r.get("ok", True) or r.get("leaked"):
+            print(f"  FAIL {r['id']} {r['kind']:<13} {r['answer'][:100]!r}")
+    print(json.dumps(summary, ensure_ascii=False))
+    if args.out:
+        args.out.write_text(json.dumps({"summary": summary, "rows": rows}, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from assistant.prompts import PromptError
 from assistant.search import QueryError
-from assistant.types import LLMError
 from assistant.settings import SettingsError
+from assistant.types import LLMError
 from assistant.wiring import LockBusy
 from index.embedders import EmbedderError
 from index.store import StoreError

@@ -26,10 +26,7 @@ class OutputGuard:
 
     def _values(self, result: SearchResult) -> list[str]:
         values = {
-            f.value
-            for c in result.candidates[:10]
-            for f in self.redactor.find(c.chunk.text)
-            if len(f.value) >= MIN_SECRET_LEN
+            f.value for c in result.candidates[:10] for f in self.redactor.find(c.chunk.text) if len(f.value) >= MIN_SECRET_LEN
         }
         return sorted(values, key=len, reverse=True)
 
@@ -37,7 +34,7 @@ class OutputGuard:
         if not self.enabled:
             return text
         for v in self._values(result):
-            text = re.sub(rf"(?<![\w]){re.escape(v)}(?![\w])", REDACTED, text)
+            text = re.sub(rf"(?<![A-Za-z0-9_]){re.escape(v)}(?![A-Za-z0-9_])", REDACTED, text)
         return self.redactor.redact(text)
 
     def streamable(self, raw: str, result: SearchResult) -> str:

@@ -125,13 +125,10 @@ def ensure_model(models_dir: Path, *, force: bool = False) -> Path:
             out.flush()
             os.fsync(out.fileno())
         if size != MODEL_SIZE:
-            raise ModelSetupError(
-                f"assembled model is {size:,} bytes, expected {MODEL_SIZE:,}; reinstall with `make install`"
-            )
+            raise ModelSetupError(f"assembled model is {size:,} bytes, expected {MODEL_SIZE:,}; reinstall with `make install`")
         if digest.hexdigest() != MODEL_SHA256:
             raise ModelSetupError(
-                f"assembled model has sha256 {digest.hexdigest()}, expected {MODEL_SHA256}; "
-                "reinstall with `make install`"
+                f"assembled model has sha256 {digest.hexdigest()}, expected {MODEL_SHA256}; reinstall with `make install`"
             )
         tmp.chmod(0o644)
         os.replace(tmp, target)

@@ -68,14 +68,11 @@ class Searcher:
         if self.tokens(cleaned) > MAX_QUERY_TOKENS:
             cleaned = self.tokens.truncate(cleaned, MAX_QUERY_TOKENS)
             notices.append(
-                f"Your question was very long ({len(question):,} characters); "
-                f"only its first {MAX_QUERY_TOKENS} tokens were used."
+                f"Your question was very long ({len(question):,} characters); only its first {MAX_QUERY_TOKENS} tokens were used."
             )
         return cleaned, notices
 
-    def search(
-        self, question: str, history: Sequence[Turn] = (), k: int = 5, standalone: str | None = None
-    ) -> SearchResult:
+    def search(self, question: str, history: Sequence[Turn] = (), k: int = 5, standalone: str | None = None) -> SearchResult:
         if not 1 <= k <= MAX_K:
             raise QueryError(f"k must be between 1 and {MAX_K} (got {k})")
         cleaned, notices = self.prepare(question)

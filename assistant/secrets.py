@@ -51,9 +51,7 @@ _RULES: list[re.Pattern[str]] = [
     re.compile(r"(?P<value>\b(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|xox[baprs]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9]{20,}))"),
     re.compile(r"(?P<value>\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})"),
 ]
-_PRIVATE_KEY = re.compile(
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?P<value>.*?)(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.S
-)
+_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?P<value>.*?)(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.S)
 _LONG_TOKEN = re.compile(r"(?<![\w/.-])[A-Za-z0-9+/_-]{32,}={0,2}(?![\w/.-])")
 
 
@@ -102,6 +100,11 @@ class Redactor:
         for m in _LONG_TOKEN.finditer(text):
             if _looks_random(m.group(0)):
                 spans.append(Finding(m.start(), m.end(), m.group(0)))
+        # A value found once is a secret wherever else it stands in the same text
+        # ("-w admin" also hides "admin的密码" on the next line).
+        for value in {f.value for f in spans if len(f.value) >= 4}:
+            for m in re.finditer(rf"(?<![A-Za-z0-9_]){re.escape(value)}(?![A-Za-z0-9_])", text):
+                spans.append(Finding(m.start(), m.end(), value))
         return _merge(spans)
 
     def redact(self, text: str) -> str:

@@ -16,9 +16,9 @@ from assistant.settings import Settings
 
 if TYPE_CHECKING:
     from assistant.chain import AnswerChain
-    from assistant.types import LLM
     from assistant.retrieval import HybridRetriever
     from assistant.search import Searcher
+    from assistant.types import LLM
     from index.chunker import Chunker
     from index.embedders import Embedder
     from index.store import NoteStore
@@ -84,7 +84,6 @@ class Components:
     @cached_property
     def searcher(self) -> Searcher:
         from assistant.search import Searcher
-
         from assistant.secrets import Redactor
 
         return Searcher(self.retriever, self.tokens, None if self.show_secrets else Redactor())

@@ -41,6 +41,4 @@ def make_llm(settings: Settings) -> LLM | None:
         )
     if backend == "extractive":
         return None
-    raise SettingsError(
-        f"NOTES_LLM_BACKEND={settings.llm_backend!r} is not a backend; choose one of: {', '.join(BACKENDS)}"
-    )
+    raise SettingsError(f"NOTES_LLM_BACKEND={settings.llm_backend!r} is not a backend; choose one of: {', '.join(BACKENDS)}")
