@@ -49,6 +49,24 @@ def _answer_options(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--show-secrets", action="store_true", help="do not redact credentials (local terminal only; off by default)")
 
 
+def _web(args: argparse.Namespace) -> int:
+    from assistant.web.run import run_web
+
+    return run_web(args)
+
+
+def _slack(args: argparse.Namespace) -> int:
+    from assistant.slack.run import run_slack
+
+    return run_slack(args)
+
+
+def _feedback(args: argparse.Namespace) -> int:
+    from assistant.web.feedback import run_feedback_export
+
+    return run_feedback_export(args)
+
+
 def _eval(args: argparse.Namespace) -> int:
     if args.what == "retrieval":
         from assistant.cmd_retrieve import run_eval_retrieval
@@ -102,6 +120,22 @@ def build_parser() -> argparse.ArgumentParser:
     ct = sub.add_parser("chat", help="multi-turn chat about your notes in the terminal")
     _answer_options(ct)
     ct.set_defaults(handler=_chat)
+
+    wb = sub.add_parser("web", help="start the web chat (what `make run` starts)")
+    wb.add_argument("--allow-exposed", action="store_true", help="bind beyond localhost without auth (not advised)")
+    wb.add_argument("--no-index", action="store_true", help="do not sync the notes before starting")
+    wb.set_defaults(handler=_web)
+
+    sl = sub.add_parser("slack", help="run the Slack bot (Socket Mode if SLACK_APP_TOKEN is set)")
+    sl.add_argument("--http", action="store_true", help="serve the HTTP Events API at /slack/events")
+    sl.add_argument("--port", type=int, default=3000, help="port for --http (default 3000)")
+    sl.add_argument("--host", default="127.0.0.1", help="host for --http (default 127.0.0.1)")
+    sl.set_defaults(handler=_slack)
+
+    fb = sub.add_parser("feedback", help="work with thumbs up/down stored by the web chat")
+    fb.add_argument("action", choices=["export"])
+    fb.add_argument("--jsonl", action="store_true", required=True, help="write eval-format JSON lines to stdout")
+    fb.set_defaults(handler=_feedback)
 
     ev = sub.add_parser("eval", help="measure retrieval or answers on a question file")
     ev.add_argument("what", choices=["retrieval", "answers"])

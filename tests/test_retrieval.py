@@ -78,10 +78,18 @@ def test_finds_the_right_lines(comp: Components, question: str, gold: tuple[int,
 
 
 def test_passage_text_is_exactly_the_source_lines(comp: Components) -> None:
-    for q in ("slurm.conf 配置项", "volcano vcjob plugins", "swap 机制"):
-        for p in comp.searcher.search(q, k=10).passages:
+    exact = Searcher(comp.retriever, comp.tokens, redactor=None)  # the CLI's --show-secrets
+    for q in ("slurm.conf 配置项", "volcano vcjob plugins", "swap 机制", "kubectl create secret"):
+        for p in exact.search(q, k=10).passages:
             assert p.text == lines_of("", p.start_line, p.end_line)
             assert p.source == "ops-notes.md"
+
+
+def test_passages_are_redacted_by_default(comp: Components) -> None:
+    ps = comp.searcher.search("kubectl create secret generic --from-literal", k=10).passages
+    secret = next(p for p in ps if p.start_line <= 280 <= p.end_line)
+    assert "--from-literal=password=[redacted]" in secret.text
+    assert "123456" not in secret.text
 
 
 def test_merged_passages_do_not_overlap(comp: Components) -> None:
