@@ -33,6 +33,15 @@ class Settings:
     openai_api_key: str = ""
     context_tokens: int = 450
     answer_tokens: int = 256
+    web_host: str = "127.0.0.1"
+    web_port: int = 7860
+    web_user: str = ""
+    web_password: str = ""
+    feedback_db: Path | None = None  # default: index_dir / "feedback.sqlite3"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.feedback_db or self.index_dir / "feedback.sqlite3"
 
     @property
     def max_file_bytes(self) -> int:
@@ -57,6 +66,11 @@ _ENV = {
     "openai_api_key": "NOTES_OPENAI_API_KEY",
     "context_tokens": "NOTES_CONTEXT_TOKENS",
     "answer_tokens": "NOTES_ANSWER_TOKENS",
+    "web_host": "GRADIO_SERVER_NAME",
+    "web_port": "GRADIO_SERVER_PORT",
+    "web_user": "NOTES_WEB_USER",
+    "web_password": "NOTES_WEB_PASSWORD",
+    "feedback_db": "NOTES_FEEDBACK_DB",
 }
 
 
@@ -106,7 +120,7 @@ def load_settings(
         raw = env.get(_ENV[f.name])
         if raw is not None and raw != "":
             default = getattr(defaults, f.name)
-            kind = Path if isinstance(default, Path) else type(default)
+            kind = Path if isinstance(default, Path) or f.name.endswith("_db") else type(default)
             values[f.name] = _convert(f.name, raw, kind)
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     return Settings(**values)  # type: ignore[arg-type]
