@@ -18,6 +18,11 @@ from index.models import Chunk
 from index.store import NoteStore
 
 RRF_K = 60
+HEADING_ONLY_WEIGHT = 0.3
+
+
+def _heading_only(chunk: Chunk) -> bool:
+    return chunk.start_line == chunk.end_line and chunk.text.lstrip().startswith("#")
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,8 @@ class HybridRetriever:
             if chunk is None:  # index changed between the two lookups
                 continue
             order = corpus.order.get(cid, -1)
+            if _heading_only(chunk):  # an empty section: a title, no content to show
+                score *= HEADING_ONLY_WEIGHT
             out.append(Candidate(chunk, score, dense.get(cid, 0.0), lexical.get(cid, 0.0), order, order))
         out.sort(key=lambda c: c.fused, reverse=True)
         return self.reranker.rerank(query, out)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from index.models import Chunk
 
-CHUNKER_VERSION = "heading-v1"
+CHUNKER_VERSION = "heading-v2"
 HEADING_SEP = " > "
 
 
@@ -104,6 +104,16 @@ def _units(lines: list[str], a: int, b: int, fences: list[Fence]) -> list[Unit]:
     return units
 
 
+def _embed_text(lines: list[str], s: int, e: int, heading: str, fence: Fence | None) -> str:
+    """What gets embedded: heading path + the lines, a cut fence piece re-fenced."""
+    body = "\n".join(lines[s:e])
+    if fence is not None and (s > fence.start or e < fence.end):
+        opener = "" if s == fence.start else f"```{fence.info}\n"
+        closer = "" if (e == fence.end and fence.closed) else "\n```"
+        body = f"{opener}{body}{closer}"
+    return f"{heading}\n{body}" if heading else body
+
+
 class Chunker:
     """Turns one decoded note into chunks; ``count_tokens`` is injected (tiktoken)."""
 
@@ -121,44 +131,43 @@ class Chunker:
         return self._to_chunks(source, lines, pieces)
 
     def _pack(self, lines: list[str], units: list[Unit], heading: str) -> list[Unit]:
-        """Greedily merge units while the chunk fits; oversize units are cut by line."""
-        budget = self.max_tokens - self.count(heading) - 2
+        """Greedily merge units while the embedded text fits; oversize units are cut by line.
+
+        Fit is measured on the exact text that gets embedded (heading path,
+        blank and whitespace-only lines, re-fence markers included).
+        """
         out: list[Unit] = []
         cur: tuple[int, int] | None = None
-        cur_tokens = 0
         for s, e, fence in units:
-            tokens = self.count("\n".join(lines[s:e]))
-            if tokens > budget:
-                if cur:
-                    out.append((*cur, None))
-                    cur, cur_tokens = None, 0
-                out.extend(self._cut(lines, s, e, fence, budget))
+            if cur and self._fits(lines, cur[0], e, heading, None):
+                cur = (cur[0], e)
                 continue
-            if cur and cur_tokens + tokens <= budget:
-                cur, cur_tokens = (cur[0], e), cur_tokens + tokens + 1
+            if cur:
+                out.append((*cur, None))
+                cur = None
+            if self._fits(lines, s, e, heading, fence):
+                cur = (s, e)
             else:
-                if cur:
-                    out.append((*cur, None))
-                cur, cur_tokens = (s, e), tokens
+                out.extend(self._cut(lines, s, e, fence, heading))
         if cur:
             out.append((*cur, None))
         return out
 
-    def _cut(self, lines: list[str], s: int, e: int, fence: Fence | None, budget: int) -> list[Unit]:
+    def _cut(self, lines: list[str], s: int, e: int, fence: Fence | None, heading: str) -> list[Unit]:
+        """Line-boundary pieces of one unit, each fitting when its lines do."""
         out: list[Unit] = []
-        start, used = s, 0
-        for i in range(s, e):
-            t = self.count(lines[i]) + 1
-            if used and used + t > budget:
+        start = s
+        for i in range(s + 1, e):
+            if not self._fits(lines, start, i + 1, heading, fence):
                 out.append((start, i, fence))
-                start, used = i, 0
-            used += t
+                start = i
         out.append((start, e, fence))
         return out
 
-    def _to_chunks(
-        self, source: str, lines: list[str], pieces: list[tuple[int, int, str, Fence | None]]
-    ) -> list[Chunk]:
+    def _fits(self, lines: list[str], s: int, e: int, heading: str, fence: Fence | None) -> bool:
+        return self.count(_embed_text(lines, s, e, heading, fence)) <= self.max_tokens
+
+    def _to_chunks(self, source: str, lines: list[str], pieces: list[tuple[int, int, str, Fence | None]]) -> list[Chunk]:
         chunks: list[Chunk] = []
         seen: dict[str, int] = {}
         for s, e, heading, fence in pieces:
@@ -169,12 +178,7 @@ class Chunker:
             if s >= e:
                 continue
             text = "\n".join(lines[s:e])
-            body = text
-            if fence is not None and (s > fence.start or e < fence.end):
-                opener = "" if s == fence.start else f"```{fence.info}\n"
-                closer = "" if (e == fence.end and fence.closed) else "\n```"
-                body = f"{opener}{text}{closer}"
-            embed = f"{heading}\n{body}" if heading else body
+            embed = _embed_text(lines, s, e, heading, fence)
             h = hashlib.sha256(embed.encode("utf-8")).hexdigest()
             n = seen.get(h, 0)
             seen[h] = n + 1

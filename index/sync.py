@@ -73,17 +73,13 @@ class Syncer:
         report.seconds = time.perf_counter() - t0
         return report
 
-    def _plan_file(
-        self, path: Path, source: str, old: list[StoredChunk], by_hash: dict[str, str], plan: _Plan
-    ) -> FileReport:
+    def _plan_file(self, path: Path, source: str, old: list[StoredChunk], by_hash: dict[str, str], plan: _Plan) -> FileReport:
         try:
             if path.suffix.lower() not in SUFFIXES:
                 raise NotIndexable(f"not a notes file (indexed: {', '.join(SUFFIXES)})")
             size = path.stat().st_size
             if size > self.max_bytes:
-                raise NotIndexable(
-                    f"too large ({size / 1e6:.1f} MB > {self.max_bytes / 1e6:.1f} MB; raise NOTES_MAX_FILE_MB)"
-                )
+                raise NotIndexable(f"too large ({size / 1e6:.1f} MB > {self.max_bytes / 1e6:.1f} MB; raise NOTES_MAX_FILE_MB)")
             data = path.read_bytes()
             fh = file_hash(data)
             if old and all(r.file_hash == fh for r in old):
