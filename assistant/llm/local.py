@@ -83,6 +83,7 @@ class LocalLLM:
 
         self._set_abort = llama_cpp.llama_set_abort_callback
         self._abort_cb = llama_cpp.ggml_abort_callback(self._should_abort)  # keep a reference
+        self._no_abort_cb = llama_cpp.ggml_abort_callback()  # NULL: no callback
         self._state_lock = threading.Lock()  # guards _active and the abort callback
         self._active: threading.Event | None = None  # cancel flag of the running generation
 
@@ -211,8 +212,10 @@ class LocalLLM:
         except Exception as exc:  # reported to the caller as LLMError
             out.put(("error", exc))
         finally:
-            with self._state_lock:
-                self._active = None
-                self._set_abort(self._llama.ctx, None, None)  # type: ignore[arg-type]
-            self._lock.release()
-            out.put(("end", None))
+            try:
+                with self._state_lock:
+                    self._active = None
+                    self._set_abort(self._llama.ctx, self._no_abort_cb, None)
+            finally:
+                self._lock.release()
+                out.put(("end", None))
