@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install run index test lint typecheck unit bench-index bench-retrieve clean
+.PHONY: install run index test lint typecheck unit bench-index bench-retrieve bench-answer clean
 
 install: $(STAMP)
 
@@ -44,6 +44,9 @@ bench-index: install
 
 bench-retrieve: install
 	$(BIN)/python -m tests.bench.bench_retrieve
+
+bench-answer: install
+	$(BIN)/python -m tests.bench.bench_answer
 
 clean:
 	rm -rf .notes-index .pytest_cache .mypy_cache .ruff_cache

@@ -70,6 +70,15 @@ class AnswerChain:
         self.backend = llm.name if llm is not None else "extractive"
         self._prepare: Any = None
 
+    def warm(self) -> None:
+        """Evaluate the fixed system prompt once, so its KV cache is ready for the first question."""
+        warm = getattr(self.llm, "warm", None)
+        if warm is not None:
+            try:
+                warm(self.prompts.system)
+            except LLMError:
+                pass  # the first question will fall back and say why
+
     # -- preparation: a LangChain runnable sequence -------------------------------------
     def prepare(self, question: str, history: Sequence[Turn] = ()) -> Draft:
         if self._prepare is None:
