@@ -71,7 +71,7 @@ def unknown_terms(question: str, corpus: Corpus) -> list[str]:
 
 
 class GroundingGate:
-    def __init__(self, *, min_dense: float = 0.30, min_lexical: float = 4.0) -> None:
+    def __init__(self, *, min_dense: float = 0.22, min_lexical: float = 3.0) -> None:
         self.min_dense = min_dense
         self.min_lexical = min_lexical
 

@@ -28,13 +28,14 @@ from dataclasses import dataclass
 
 REDACTED = "[redacted]"
 _KEY = r"[A-Za-z0-9_.-]*(?:passw(?:or)?d|pwd|pass|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)"
+_SPACED_KEY = r"[A-Za-z0-9_-]*[A-Za-z0-9_](?:passw(?:or)?d|pwd|pass|secret|token)"
 _VALUE = r"(?P<value>\"[^\"\n]*\"|'[^'\n]*'|[^\s&'\",;}#)\]]+)"
 
 _RULES: list[re.Pattern[str]] = [
     # key = value, key: value, "key": "value" (JSON, YAML, env files, form bodies, HCL)
     re.compile(rf"(?i)(?<![\w-])[\"']?{_KEY}[\"']?\s*(?:=|:(?!//))\s*{_VALUE}"),
-    # config lines: `auth_pass secret`, `requirepass secret`
-    re.compile(rf"(?im)^\s*{_KEY}[ \t]+(?P<value>[^\s#=:-][^\s#]*)"),
+    # config lines: `auth_pass secret`, `requirepass secret` (a compound key, space separated)
+    re.compile(rf"(?im)(?:^|(?<=[\s\u3000-\uffff])){_SPACED_KEY}[ \t]+(?P<value>[^\s#=:-][^\s#=]*)(?=\s|$)"),
     # password flags of well-known tools
     re.compile(r"(?i)\b(?:ldap\w*|slappasswd)\b[^\n]*?\s-w\s+(?P<value>[^\s'\"]+)"),
     re.compile(r"(?i)\b(?:mysql|mysqladmin|mysqldump)\b[^\n]*?\s-p(?P<value>[^\s'\"]+)"),

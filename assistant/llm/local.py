@@ -49,6 +49,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 N_CTX = 4096
+# Prompt tokens evaluated per llama_decode graph. A cancelled generation is
+# aborted at the next graph, so this bounds how long a timed-out prompt
+# evaluation keeps the model busy (128 tokens: ~3-9 s on 2 cores, measured).
+N_UBATCH = 128
 SEED = 0
 _SETUP_HINT = "run `make install` (or `python -m assistant.model_setup`)"
 
@@ -56,13 +60,19 @@ _SETUP_HINT = "run `make install` (or `python -m assistant.model_setup`)"
 class LocalLLM:
     name = "local"
 
-    def __init__(self, model_path: Path | str, *, n_threads: int = 0, n_ctx: int = N_CTX) -> None:
+    def __init__(self, model_path: Path | str, *, n_threads: int = 0, n_ctx: int = N_CTX, n_ubatch: int = N_UBATCH) -> None:
         self.model_path = Path(model_path)
         if not self.model_path.is_file():
             raise LLMError(f"local model file {self.model_path} is missing; {_SETUP_HINT}")
         self.n_threads = n_threads if n_threads > 0 else (os.cpu_count() or 1)
         self.n_ctx = n_ctx
         self._lock = threading.Lock()  # a plain Lock: the worker thread releases it
+        # OpenMP workers that spin between ops collapse throughput when the cores
+        # are shared (measured on a busy 2-core machine: decoding at 0.3-3 tok/s
+        # spinning, 4-6 tok/s passive). libgomp reads this once, when it loads;
+        # torch ships its own libgomp.so.1, which llama.cpp then shares, so an
+        # entry point that imports torch first must set it before that.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             from llama_cpp import Llama
         except ImportError as exc:
@@ -71,6 +81,8 @@ class LocalLLM:
             self._llama: Llama = Llama(
                 model_path=str(self.model_path),
                 n_ctx=n_ctx,
+                n_batch=512,
+                n_ubatch=n_ubatch,
                 n_threads=self.n_threads,
                 n_threads_batch=self.n_threads,
                 seed=SEED,
