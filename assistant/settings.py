@@ -1,7 +1,9 @@
 """Settings: read once from the environment and ``.env`` into a frozen object.
 
-This is the only module that reads environment variables for configuration.
-Every variable is documented in the README.
+This is the only module that reads environment variables for configuration,
+except the Slack tokens, which ``assistant/slack/run.py`` reads once into its
+own frozen ``SlackConfig`` so they stay out of the object every entry point
+shares. Every variable is documented in the README.
 """
 
 from __future__ import annotations

@@ -30,9 +30,7 @@ def comp(tmp_path_factory: pytest.TempPathFactory) -> Components:
     return c
 
 
-@pytest.mark.parametrize(
-    "token", ["kubectl", "--replicas=3", "/etc/slurm/slurm.conf", "ctrl+k", "10.50.114.157/32", "minjobage"]
-)
+@pytest.mark.parametrize("token", ["kubectl", "--replicas=3", "/etc/slurm/slurm.conf", "ctrl+k", "10.50.114.157/32", "minjobage"])
 def test_tokenizer_keeps_technical_tokens_whole(token: str) -> None:
     text = "用 kubectl scale --replicas=3，看 /etc/slurm/slurm.conf 的 MinJobAge；ctrl+k；ip 10.50.114.157/32"
     assert token in tokenize(text)

@@ -92,6 +92,7 @@ def run_slack(args: argparse.Namespace) -> int:
     from assistant.slack.app import build_app
     from assistant.slack.dedupe import make_dedupe
     from assistant.wiring import Components
+    from index.report import format_report
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     env_file = getattr(args, "env_file", None)
@@ -101,9 +102,11 @@ def run_slack(args: argparse.Namespace) -> int:
 
     comp = Components(load_settings(environ=env, dotenv=env_file))  # never show_secrets: answers leave this machine
     with comp.write_lock():
-        comp.syncer.sync(comp.settings.notes_dir)
+        report = comp.syncer.sync(comp.settings.notes_dir)
+    log.info("notes dir: %s\n%s", comp.settings.notes_dir, format_report(report))
     assistant = comp.assistant
-    comp.embedder.embed_query("warm up")  # load the model before the first question
+    comp.embedder.embed_query("warm up")  # load the models before the first question
+    assistant.warm()
     app = build_app(assistant, config, dedupe=make_dedupe(config.dedupe_db))
 
     if socket_mode:

@@ -76,8 +76,7 @@ def synthetic(src: Path, out: Path, copies: int) -> None:
     out.mkdir(parents=True)
     for i in range(copies):
         body = "\n".join(
-            f"{line} (项目{i} variant-{i})" if line.startswith("#") and " " in line else line
-            for line in text.split("\n")
+            f"{line} (项目{i} variant-{i})" if line.startswith("#") and " " in line else line for line in text.split("\n")
         )
         (out / f"notes-{i:03d}.md").write_text(body, encoding="utf-8")
 
