@@ -7,8 +7,9 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
+export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install run index test lint typecheck unit bench-index bench-retrieve bench-answer clean
+.PHONY: install run index test lint typecheck unit bench-index bench-retrieve bench-answer browser clean
 
 install: $(STAMP)
 
@@ -26,15 +27,19 @@ $(STAMP): pyproject.toml
 index: install
 	$(BIN)/notes-assistant index
 
-# Until the web UI lands, the main entry point is the index report.
-run: index
+# Indexes the notes (incremental) and starts the web chat on 127.0.0.1:7860.
+run: install
+	$(BIN)/python app.py
+
+browser:
+	scripts/install-browser.sh
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: install
+unit: install browser
 	$(BIN)/pytest -q
 
 test: lint unit

@@ -23,6 +23,13 @@ def extractive_answer(
     parts = [intro]
     for i, e in enumerate(quoted, 1):
         heading = f" {e.heading}" if e.heading else ""
-        parts.append(f"[{i}]{heading} ({e.ref}):\n```\n{e.text}\n```")
+        fence = "`" * max(3, _longest_backtick_run(e.text) + 1)
+        parts.append(f"[{i}]{heading} ({e.ref}):\n{fence}\n{e.text}\n{fence}")
     cites = [Citation(i, e.source, e.start_line, e.end_line, e.heading, e.text) for i, e in enumerate(quoted, 1)]
     return "\n\n".join(parts), cites
+
+
+def _longest_backtick_run(text: str) -> int:
+    import re
+
+    return max((len(m) for m in re.findall(r"`+", text)), default=0)

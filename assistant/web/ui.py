@@ -72,7 +72,10 @@ def build_ui(assistant: Assistant, feedback: FeedbackStore, index: IndexService,
 
     def ask(question: str) -> str:
         """Answer one question from the notes: markdown with numbered citations (`file:start-end`)."""
-        return format_answer(assistant.answer(question.strip()), details=False)
+        try:
+            return format_answer(assistant.answer(question.strip()), details=False)
+        except USER_ERRORS as exc:
+            raise gr.Error(str(exc)) from exc
 
     def status() -> tuple[str, gr.Timer]:
         return status_markdown(index.status()), gr.Timer(active=index.syncing)
