@@ -102,9 +102,15 @@ class AnswerChain:
         if self.llm is None:
             return replace(d, standalone=cheap)
         prompt = self.prompts.condense.render(history=d.history[-6:], question=d.question)
+        # The same system message as answers: it keeps llama.cpp's cached prefix (the template
+        # would otherwise insert its own default system prompt and evict ours).
         try:
             text = "".join(
-                self.llm.stream([ChatMessage("user", prompt)], max_tokens=48, timeout_s=min(15.0, self.config.timeout_s))
+                self.llm.stream(
+                    [ChatMessage("system", self.prompts.system), ChatMessage("user", prompt)],
+                    max_tokens=48,
+                    timeout_s=min(15.0, self.config.timeout_s),
+                )
             )
         except LLMError:
             return replace(d, standalone=cheap)

@@ -1,0 +1,140 @@
+"""LocalLLM against the real GGUF (Qwen2.5-Coder-1.5B-Instruct Q4_K_M) run by llama.cpp."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.llm.factory import default_model_path, make_llm
+from assistant.llm.local import LocalLLM
+from assistant.settings import Settings, load_settings
+from assistant.types import ChatMessage, LLMError
+
+pytestmark = pytest.mark.slow
+
+MODEL = default_model_path(load_settings())
+needs_model = pytest.mark.skipif(
+    not MODEL.is_file(), reason=f"{MODEL} is absent: run `make install` (python -m assistant.model_setup)"
+)
+
+PONG = [
+    ChatMessage("system", "You are a terse assistant."),
+    ChatMessage("user", "Reply with exactly the word: pong"),
+]
+SYSTEM = (
+    "You answer questions using only the user's notes. Cite every claim with [n] markers that "
+    "refer to the numbered passages. If the passages do not contain the answer, say so. "
+) * 3
+
+
+@pytest.fixture(scope="module")
+def llm() -> Iterator[LocalLLM]:
+    model = LocalLLM(MODEL)
+    yield model
+    model.close()
+
+
+def collect(llm: LocalLLM, messages: list[ChatMessage], max_tokens: int = 8, timeout_s: float = 120) -> list[str]:
+    return list(llm.stream(messages, max_tokens=max_tokens, timeout_s=timeout_s))
+
+
+def test_missing_model_file_raises_llm_error(tmp_path: Path) -> None:
+    with pytest.raises(LLMError, match="missing.*model_setup"):
+        LocalLLM(tmp_path / "nope.gguf")
+
+
+def test_factory_reports_missing_model(tmp_path: Path) -> None:
+    settings = Settings(llm_backend="local", models_dir=tmp_path)
+    with pytest.raises(LLMError, match="make install"):
+        make_llm(settings)
+
+
+@needs_model
+def test_answers_pong_deterministically_and_streams(llm: LocalLLM) -> None:
+    deltas = collect(llm, PONG)
+    answer = "".join(deltas)
+    assert "pong" in answer.lower()
+    assert collect(llm, PONG) == deltas  # temperature 0: same prompt, same answer
+
+
+@needs_model
+def test_streams_several_deltas(llm: LocalLLM) -> None:
+    messages = [ChatMessage("system", "You are helpful."), ChatMessage("user", "Count from 1 to 5.")]
+    deltas = collect(llm, messages, max_tokens=16)
+    assert len(deltas) > 1
+    assert all(isinstance(d, str) and d for d in deltas)
+    assert "3" in "".join(deltas)
+
+
+@needs_model
+def test_tiny_timeout_raises_quickly(llm: LocalLLM) -> None:
+    messages = [
+        ChatMessage("system", "You are helpful."),
+        ChatMessage("user", "Explain in detail how a hash map works. " * 5),
+    ]
+    start = time.monotonic()
+    with pytest.raises(LLMError, match="no text within"):
+        collect(llm, messages, max_tokens=32, timeout_s=0.01)
+    assert time.monotonic() - start < 1.0
+    # The model is usable again afterwards (the stopped worker releases it).
+    assert "pong" in "".join(collect(llm, PONG)).lower()
+
+
+@needs_model
+def test_deadline_mid_answer_truncates(llm: LocalLLM) -> None:
+    messages = [ChatMessage("system", "You are helpful."), ChatMessage("user", "Count from 1 to 200.")]
+    # Warm this exact prompt so the first token comes fast, then cut the answer short.
+    collect(llm, messages, max_tokens=2)
+    start = time.monotonic()
+    deltas = collect(llm, messages, max_tokens=400, timeout_s=1.5)
+    elapsed = time.monotonic() - start
+    assert deltas, "the first token should arrive within the deadline"
+    assert elapsed < 3.0
+    assert len(deltas) < 400
+
+
+@needs_model
+def test_concurrent_callers_queue(llm: LocalLLM) -> None:
+    expected = "".join(collect(llm, PONG))
+    results: list[str | Exception] = []
+
+    def call() -> None:
+        try:
+            results.append("".join(collect(llm, PONG)))
+        except Exception as exc:  # reported below
+            results.append(exc)
+
+    threads = [threading.Thread(target=call) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=180)
+    assert results == [expected] * 3
+
+
+@needs_model
+def test_warm_system_prompt_is_reused(llm: LocalLLM) -> None:
+    """After ``warm``, a question under the same system prompt evaluates only its own tokens."""
+    llama = llm._llama
+    system_tokens = len(llama.tokenize(SYSTEM.encode(), add_bos=False))
+    evaluated: list[int] = []
+    real_eval = llama.eval
+
+    def counting_eval(tokens: list[int]) -> None:
+        evaluated.append(len(tokens))
+        real_eval(tokens)
+
+    llm.warm(SYSTEM)
+    llama.eval = counting_eval
+    try:
+        question = [ChatMessage("system", SYSTEM), ChatMessage("user", "What is a pod?")]
+        assert collect(llm, question, max_tokens=2)
+    finally:
+        del llama.eval
+    prompt_eval = evaluated[0]
+    assert system_tokens > 50
+    assert prompt_eval < 25, f"evaluated {prompt_eval} prompt tokens; the system prompt was not reused"
