@@ -72,8 +72,9 @@ class HybridRetriever:
         corpus: Callable[[], Corpus],
         reranker: Reranker | None = None,
         dense_weight: float = 1.0,
-        lexical_weight: float = 1.0,
+        lexical_weight: float = 1.5,
         pool: int = 30,
+        score_weight: float = 0.005,
         max_merged_lines: int = 30,
     ) -> None:
         self.store = store
@@ -83,6 +84,7 @@ class HybridRetriever:
         self.dense_weight = dense_weight
         self.lexical_weight = lexical_weight
         self.pool = pool
+        self.score_weight = score_weight
         self.max_merged_lines = max_merged_lines
 
     def candidates(self, query: str) -> list[Candidate]:
@@ -90,13 +92,7 @@ class HybridRetriever:
         dense_hits = self.store.query(self.embedder.embed_query(query), self.pool)
         dense = {h.chunk.id: h.score for h in dense_hits}
         lexical = corpus.lexical.scores(query, self.pool)
-        fused: dict[str, float] = {}
-        for weight, ranked in (
-            (self.dense_weight, list(dense)),
-            (self.lexical_weight, sorted(lexical, key=lexical.__getitem__, reverse=True)),
-        ):
-            for rank, cid in enumerate(ranked):
-                fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank + 1)
+        fused = self._fuse(dense, lexical)
         chunks = {h.chunk.id: h.chunk for h in dense_hits}
         out = []
         for cid, score in fused.items():
@@ -109,6 +105,20 @@ class HybridRetriever:
             out.append(Candidate(chunk, score, dense.get(cid, 0.0), lexical.get(cid, 0.0), order, order))
         out.sort(key=lambda c: c.fused, reverse=True)
         return self.reranker.rerank(query, out)
+
+    def _fuse(self, dense: dict[str, float], lexical: dict[str, float]) -> dict[str, float]:
+        """RRF over ranks, plus a score-aware term so a clear winner on one side is not
+        outvoted by chunks that are merely middling on both (min-max scaled scores)."""
+        fused: dict[str, float] = {}
+        for weight, scores in ((self.dense_weight, dense), (self.lexical_weight, lexical)):
+            ranked = sorted(scores, key=scores.__getitem__, reverse=True)
+            if not ranked:
+                continue
+            hi, lo = scores[ranked[0]], scores[ranked[-1]]
+            for rank, cid in enumerate(ranked):
+                scaled = (scores[cid] - lo) / (hi - lo) if hi > lo else 1.0
+                fused[cid] = fused.get(cid, 0.0) + weight * (1 / (RRF_K + rank + 1) + self.score_weight * scaled)
+        return fused
 
     def retrieve(self, query: str, k: int) -> list[Passage]:
         return [to_passage(c) for c in self.merge(self.candidates(query))[:k]]

