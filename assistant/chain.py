@@ -9,6 +9,7 @@ through ``Searcher``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -25,6 +26,7 @@ from assistant.types import LLM, Answer, ChatMessage, LLMError, StreamEvent, Tur
 from index.tokens import TokenCounter
 
 SENTINEL = "NOT_IN_NOTES"
+_MARKER = re.compile(r"\[\d{1,3}(?:\s*[,，、]\s*\d{1,3})*\]")
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,10 @@ class AnswerChain:
     def _retrieve(self, d: Draft) -> Draft:
         result = self.searcher.search(d.question, d.history, k=self.config.k, standalone=d.standalone or None)
         corpus = self.searcher.retriever.corpus()
-        gate = self.gate.check(f"{d.question} {result.query}", result.candidates, corpus)
+        # Named terms are judged on what the user wrote (question and earlier turns), never on
+        # the model's rewrite, which may add terms of its own.
+        asked = " ".join([t.content for t in d.history if t.role == "user"][-1:] + [d.question])
+        gate = self.gate.check(asked, result.candidates, corpus)
         return replace(d, standalone=result.query, result=result, gate=gate)
 
     def _pack(self, d: Draft) -> Draft:
@@ -180,15 +185,19 @@ class AnswerChain:
                 return self._extractive(d, [self.prompts.message("fallback_notice", d.lang, reason="empty answer")])
             return self._refusal(d, "the model found no answer in the passages")
         text = self.guard.clean(text, d.result)
-        label = self.prompts.message("not_verbatim", d.lang)
-        checked = check(text, list(d.evidence), label)
-        text, cites = checked.text, checked.citations
-        if not cites:  # the model cited nothing: attribute to the passage it used most
+        if not _MARKER.search(text):  # the model cited nothing: attribute to the passage it used most
             best = self.guard.best_support(text, list(d.evidence))
             if best is None:
                 return self._extractive(d, [self.prompts.message("fallback_notice", d.lang, reason="unusable answer")])
-            again = check(f"{text} [{best.n}]", list(d.evidence), label)
-            text, cites = again.text, again.citations
+            text = f"{text} [{best.n}]"
+        checked = check(text, list(d.evidence), self.prompts.message("not_verbatim", d.lang))
+        if checked.unsupported_spans and checked.unsupported_spans == checked.code_spans:
+            # Every command the model gave is absent from the notes: quote the notes instead.
+            reason = "its commands are not in your notes"
+            return self._extractive(d, [self.prompts.message("fallback_notice", d.lang, reason=reason)])
+        text, cites = checked.text, checked.citations
+        if not cites:
+            return self._extractive(d, [self.prompts.message("fallback_notice", d.lang, reason="no valid citation")])
         return Answer(text, cites, True, d.standalone, self.backend, notices=list(d.result.notices))
 
     def _extractive(self, d: Draft, notices: list[str]) -> Answer:

@@ -104,6 +104,12 @@ def expand(tokens: list[str]) -> list[str]:
 TOKENIZER_VERSION = "zh-en-v1"  # bump when tokenize() or the glossary changes
 
 
+def _text_key(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
 class LexicalIndex:
     """BM25 over chunk ids; ``scores`` returns ``{chunk_id: score}`` for matches."""
 
@@ -112,15 +118,29 @@ class LexicalIndex:
         self.model = model
         self.expand = expand
         self._vocab: frozenset[str] | None = None
+        self.tokens: dict[str, list[str]] = {}  # text hash -> tokens, reused by the next rebuild
 
     @classmethod
-    def build(cls, docs: list[tuple[str, str]]) -> LexicalIndex:
+    def build(cls, docs: list[tuple[str, str]], known: dict[str, list[str]] | None = None) -> LexicalIndex:
+        """``docs``: (chunk id, text). ``known``: tokens already computed, keyed by text hash."""
         import bm25s
 
+        known = known or {}
+        cache: dict[str, list[str]] = {}
+        corpus = []
+        for _, text in docs:
+            key = _text_key(text)
+            toks = cache.get(key) or known.get(key)
+            if toks is None:
+                toks = tokenize(text) or ["\u2205"]
+            cache[key] = toks
+            corpus.append(toks)
         model = bm25s.BM25(k1=1.2, b=0.75)
         if docs:
-            model.index([tokenize(text) or ["\u2205"] for _, text in docs], show_progress=False)
-        return cls([cid for cid, _ in docs], model)
+            model.index(corpus, show_progress=False)
+        index = cls([cid for cid, _ in docs], model)
+        index.tokens = cache
+        return index
 
     @property
     def vocabulary(self) -> frozenset[str]:
@@ -143,6 +163,7 @@ class LexicalIndex:
         tmp = folder.with_name(folder.name + ".tmp")
         tmp.mkdir(parents=True, exist_ok=True)
         (tmp / "version").write_text(TOKENIZER_VERSION, encoding="utf-8")
+        (tmp / "tokens.json").write_text(json.dumps(self.tokens, ensure_ascii=False), encoding="utf-8")
         (tmp / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
         if self.ids:
             self.model.save(str(tmp / "bm25"))
@@ -162,6 +183,17 @@ class LexicalIndex:
         except OSError:
             return False
         return version == TOKENIZER_VERSION and (folder / "ids.json").exists()
+
+    @staticmethod
+    def known_tokens(folder: Path) -> dict[str, list[str]]:
+        """Tokens of the previous build (same tokenizer version), so a sync re-tokenizes only new text."""
+        if not LexicalIndex.is_current(folder):
+            return {}
+        try:
+            data = json.loads((folder / "tokens.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:

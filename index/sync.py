@@ -68,7 +68,8 @@ class Syncer:
         self._apply(plan, report, progress)
         if report.changed or report.rebuilt_reason or not LexicalIndex.is_current(self.lexical_dir):
             chunks = [r.chunk for r in self.store.records()]
-            LexicalIndex.build([(c.id, c.embed_text) for c in chunks]).save(self.lexical_dir)
+            known = LexicalIndex.known_tokens(self.lexical_dir)
+            LexicalIndex.build([(c.id, c.embed_text) for c in chunks], known).save(self.lexical_dir)
         report.total_chunks = self.store.count()
         report.seconds = time.perf_counter() - t0
         return report
@@ -107,20 +108,23 @@ class Syncer:
         return FileReport(source, FileStatus.INDEXED, note, chunks=len(chunks))
 
     def _apply(self, plan: _Plan, report: SyncReport, progress: Progress | None) -> None:
+        """Embed each new content hash once (stored vectors reused), then write."""
         reused = self.store.vectors(sorted(set(plan.reuse.values())))
-        todo = [c for c, _ in plan.upsert_new if plan.reuse.get(c.id) not in reused]
-        fresh: dict[str, np.ndarray] = {}
+        by_hash: dict[str, np.ndarray] = {}
+        for c, _ in plan.upsert_new:
+            if plan.reuse.get(c.id) in reused:
+                by_hash[c.content_hash] = reused[plan.reuse[c.id]]
+        todo = list({c.content_hash: c for c, _ in plan.upsert_new if c.content_hash not in by_hash}.values())
         for i in range(0, len(todo), BATCH):
             batch = todo[i : i + BATCH]
             vecs = self.store.embedder.embed_passages([c.embed_text for c in batch])
-            fresh.update({c.id: v for c, v in zip(batch, vecs, strict=True)})
+            by_hash.update({c.content_hash: v for c, v in zip(batch, vecs, strict=True)})
             if progress:
                 progress(min(i + BATCH, len(todo)), len(todo))
         if plan.upsert_new:
-            vectors = np.stack([fresh[c.id] if c.id in fresh else reused[plan.reuse[c.id]] for c, _ in plan.upsert_new])
-            self.store.upsert(plan.upsert_new, vectors)
+            self.store.upsert(plan.upsert_new, np.stack([by_hash[c.content_hash] for c, _ in plan.upsert_new]))
         self.store.update_metadata(plan.metadata)
         if plan.delete:
             self.store.delete(plan.delete)
         report.added, report.updated = len(plan.upsert_new), len(plan.metadata)
-        report.removed, report.embedded = len(plan.delete), len(fresh)
+        report.removed, report.embedded = len(plan.delete), len(todo)
