@@ -157,8 +157,11 @@ def wait_for_vote(db: Path, question: str, timeout_s: float = 10) -> tuple[int, 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if db.exists():
-            with sqlite3.connect(db) as con:
-                row = con.execute("SELECT vote, citations FROM feedback WHERE question = ?", (question,)).fetchone()
+            try:
+                with sqlite3.connect(db) as con:
+                    row = con.execute("SELECT vote, citations FROM feedback WHERE question = ?", (question,)).fetchone()
+            except sqlite3.OperationalError:  # the app has created the file, not yet its table
+                row = None
             if row:
                 return int(row[0]), json.loads(row[1])
         time.sleep(0.2)
