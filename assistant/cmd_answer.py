@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from assistant.commands import components
-from assistant.evaluate import parse_history
+from assistant.evaluate import iter_requests
 from assistant.search import QueryError
 from assistant.types import Answer, Assistant, Turn
 
@@ -59,18 +59,13 @@ def run_ask(args: argparse.Namespace) -> int:
     comp = components(args, show_secrets=args.show_secrets, llm_backend=args.backend)
     assistant = comp.assistant
     if args.jsonl:
-        for n, raw in enumerate(sys.stdin, 1):
-            if not raw.strip():
-                continue
-            qid: Any = f"line-{n}"
-            try:
-                q = json.loads(raw)
-                qid = q.get("id", qid)
-                if "question" not in q:
-                    raise ValueError('missing "question"')
-                row = answer_json(qid, assistant.answer(str(q["question"]), parse_history(q.get("history"))))
-            except (ValueError, TypeError, AttributeError) as exc:
-                row = {"id": qid, "answer": "", "citations": [], "grounded": False, "error": str(exc)}
+        for req in iter_requests(sys.stdin):
+            row = {"id": req.id, "answer": "", "citations": [], "grounded": False, "error": req.error}
+            if not req.error:
+                try:
+                    row = answer_json(req.id, assistant.answer(req.question, req.history))
+                except ValueError as exc:  # QueryError: empty question, ...
+                    row["error"] = str(exc)
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
             sys.stdout.flush()
         return 0

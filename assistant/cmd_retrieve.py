@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from assistant.commands import components
-from assistant.evaluate import format_metrics, load_questions, parse_history, retrieval_metrics
+from assistant.evaluate import format_metrics, iter_requests, load_questions, retrieval_metrics
 from assistant.search import QueryError, Searcher
 from assistant.types import Passage
 
@@ -47,22 +47,19 @@ def run_retrieve(args: argparse.Namespace) -> int:
 
 def batch(searcher: Searcher, lines: TextIO, k: int) -> Iterator[dict[str, Any]]:
     """One output object per input line; a bad line yields an ``error``, never a crash."""
-    for n, raw in enumerate(lines, 1):
-        if not raw.strip():
+    for req in iter_requests(lines):
+        if req.error:
+            yield {"id": req.id, "passages": [], "error": req.error}
             continue
-        qid: Any = f"line-{n}"
         try:
-            q = json.loads(raw)
-            qid = q.get("id", qid)
-            if "question" not in q:
-                raise ValueError('missing "question"')
-            res = searcher.search(str(q["question"]), parse_history(q.get("history")), k=k)
-            row: dict[str, Any] = {"id": qid, "passages": [passage_json(p) for p in res.passages]}
-            if res.notices:
-                row["notices"] = res.notices
-            yield row
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            yield {"id": qid, "passages": [], "error": str(exc) or type(exc).__name__}
+            res = searcher.search(req.question, req.history, k=k)
+        except ValueError as exc:  # QueryError: empty question, ...
+            yield {"id": req.id, "passages": [], "error": str(exc)}
+            continue
+        row: dict[str, Any] = {"id": req.id, "passages": [passage_json(p) for p in res.passages]}
+        if res.notices:
+            row["notices"] = res.notices
+        yield row
 
 
 def run_eval_retrieval(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,32 @@ def parse_history(raw: Any) -> list[Turn]:
         content = str(t.get("content", ""))
         turns.append(Turn("assistant", content) if t.get("role") == "assistant" else Turn("user", content))
     return turns
+
+
+@dataclass(frozen=True)
+class Request:
+    """One line of a ``--jsonl`` batch: a question, or why the line could not be read."""
+
+    id: Any
+    question: str = ""
+    history: list[Turn] = field(default_factory=list)
+    error: str = ""
+
+
+def iter_requests(lines: Iterable[str]) -> Iterator[Request]:
+    """``{"id", "question", "history"}`` lines; a bad line becomes a Request with ``error``."""
+    for n, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        qid: Any = f"line-{n}"
+        try:
+            q = json.loads(raw)
+            qid = q.get("id", qid)
+            if "question" not in q:
+                raise ValueError('missing "question"')
+            yield Request(qid, str(q["question"]), parse_history(q.get("history")))
+        except (ValueError, TypeError, AttributeError) as exc:
+            yield Request(qid, error=str(exc) or type(exc).__name__)
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
