@@ -24,6 +24,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
+from assistant.llm.factory import default_model_path
+from assistant.settings import load_settings
+from assistant.types import ChatMessage
+
+# Shared by the local and openai backend tests: the assembled GGUF and a tiny deterministic prompt.
+MODEL = default_model_path(load_settings())
+needs_model = pytest.mark.skipif(
+    not MODEL.is_file(), reason=f"{MODEL} is absent: run `make install` (python -m assistant.model_setup)"
+)
+PONG = [
+    ChatMessage("system", "You are a terse assistant."),
+    ChatMessage("user", "Reply with exactly the word: pong"),
+]
+
 MODEL_ALIAS = "local-test-model"
 
 

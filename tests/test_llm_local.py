@@ -9,22 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from assistant.llm.factory import default_model_path, make_llm
+from assistant.llm.factory import make_llm
 from assistant.llm.local import LocalLLM
-from assistant.settings import Settings, load_settings
+from assistant.settings import Settings
 from assistant.types import ChatMessage, LLMError
+from tests.llm_server import MODEL, PONG, needs_model
 
 pytestmark = pytest.mark.slow
 
-MODEL = default_model_path(load_settings())
-needs_model = pytest.mark.skipif(
-    not MODEL.is_file(), reason=f"{MODEL} is absent: run `make install` (python -m assistant.model_setup)"
-)
-
-PONG = [
-    ChatMessage("system", "You are a terse assistant."),
-    ChatMessage("user", "Reply with exactly the word: pong"),
-]
 SYSTEM = (
     "You answer questions using only the user's notes. Cite every claim with [n] markers that "
     "refer to the numbered passages. If the passages do not contain the answer, say so. "

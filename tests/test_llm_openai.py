@@ -11,19 +11,10 @@ import pytest
 
 from assistant.llm.factory import BACKENDS, default_model_path, make_llm
 from assistant.llm.openai_compat import OpenAICompatLLM
-from assistant.settings import Settings, SettingsError, load_settings
+from assistant.settings import Settings, SettingsError
 from assistant.types import ChatMessage, LLMError
-from tests.llm_server import LlamaServer, free_port, llama_server
+from tests.llm_server import MODEL, PONG, LlamaServer, free_port, llama_server, needs_model
 
-MODEL = default_model_path(load_settings())
-needs_model = pytest.mark.skipif(
-    not MODEL.is_file(), reason=f"{MODEL} is absent: run `make install` (python -m assistant.model_setup)"
-)
-
-PONG = [
-    ChatMessage("system", "You are a terse assistant."),
-    ChatMessage("user", "Reply with exactly the word: pong"),
-]
 COUNT = [ChatMessage("system", "You are helpful."), ChatMessage("user", "Count from 1 to 5.")]
 
 
