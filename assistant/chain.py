@@ -40,12 +40,14 @@ class ChainConfig:
 
 @dataclass(frozen=True)
 class Draft:
-    question: str
+    question: str  # cleaned and possibly truncated
     history: tuple[Turn, ...]
     lang: str
     standalone: str = ""
     result: SearchResult | None = None
     gate: GateResult | None = None
+    notices: tuple[str, ...] = ()  # e.g. the question was truncated
+    secrets: tuple[str, ...] = ()  # credential values near the answer, for the output guard
     evidence: tuple[Evidence, ...] = ()
     messages: tuple[ChatMessage, ...] = ()
 
@@ -92,15 +94,15 @@ class AnswerChain:
                 | RunnableLambda(self._pack, name="pack")
                 | RunnableLambda(self._prompt, name="prompt")
             )
-        cleaned, _ = self.searcher.prepare(question)  # raises QueryError early
-        draft = Draft(question, tuple(history), detect_language(cleaned))
+        cleaned, notices = self.searcher.prepare(question)  # raises QueryError early
+        draft = Draft(cleaned, tuple(history), detect_language(cleaned), notices=tuple(notices))
         result: Draft = self._prepare.invoke(draft)
         return result
 
     def _condense(self, d: Draft) -> Draft:
         if not d.history:
             return d
-        cheap = condense(self.searcher.prepare(d.question)[0], d.history)
+        cheap = condense(d.question, d.history)
         if self.llm is None:
             return replace(d, standalone=cheap)
         prompt = self.prompts.condense.render(history=d.history[-6:], question=d.question)
@@ -126,7 +128,7 @@ class AnswerChain:
         # the model's rewrite, which may add terms of its own.
         asked = " ".join([t.content for t in d.history if t.role == "user"][-1:] + [d.question])
         gate = self.gate.check(asked, result.candidates, corpus)
-        return replace(d, standalone=result.query, result=result, gate=gate)
+        return replace(d, standalone=result.query, result=result, gate=gate, secrets=self.guard.secrets_in(result))
 
     def _pack(self, d: Draft) -> Draft:
         assert d.result is not None
@@ -136,7 +138,7 @@ class AnswerChain:
     def _prompt(self, d: Draft) -> Draft:
         user = self.prompts.answer.render(
             passages=d.evidence,
-            question=self.searcher.prepare(d.question)[0],
+            question=d.question,
             language=self.prompts.message("language_names", d.lang),
         )
         return replace(d, messages=(ChatMessage("system", self.prompts.system), ChatMessage("user", user)))
@@ -167,7 +169,7 @@ class AnswerChain:
                 raw += delta
                 if SENTINEL.startswith(raw.strip()[: len(SENTINEL)]) and len(raw.strip()) <= len(SENTINEL):
                     continue  # might be the "not in notes" sentinel: hold back
-                safe = self.guard.streamable(raw, d.result)
+                safe = self.guard.streamable(raw, d.secrets)
                 if len(safe) > emitted:
                     yield StreamEvent("token", safe[emitted:])
                     emitted = len(safe)
@@ -184,7 +186,7 @@ class AnswerChain:
             if not text:
                 return self._extractive(d, [self.prompts.message("fallback_notice", d.lang, reason="empty answer")])
             return self._refusal(d, "the model found no answer in the passages")
-        text = self.guard.clean(text, d.result)
+        text = self.guard.clean(text, d.secrets)
         if not _MARKER.search(text):  # the model cited nothing: attribute to the passage it used most
             best = self.guard.best_support(text, list(d.evidence))
             if best is None:
@@ -198,17 +200,17 @@ class AnswerChain:
         text, cites = checked.text, checked.citations
         if not cites:
             return self._extractive(d, [self.prompts.message("fallback_notice", d.lang, reason="no valid citation")])
-        return Answer(text, cites, True, d.standalone, self.backend, notices=list(d.result.notices))
+        return Answer(text, cites, True, d.standalone, self.backend, notices=list(d.notices))
 
     def _extractive(self, d: Draft, notices: list[str]) -> Answer:
         assert d.result is not None
         intro = self.prompts.message("extractive_intro", d.lang)
         text, cites = extractive_answer(list(d.evidence), intro, d.result.query, self.tokens)
-        return Answer(text, cites, True, d.standalone, "extractive", notices=list(d.result.notices) + notices)
+        return Answer(text, cites, True, d.standalone, "extractive", notices=list(d.notices) + notices)
 
     def _refusal(self, d: Draft, reason: str) -> Answer:
         assert d.result is not None
         nearest = d.result.passages[: self.config.nearest]
         lines = [self.prompts.message("not_in_notes", d.lang, reason=reason)]
         lines += [f"- {p.heading or p.source} ({p.ref})" for p in nearest]
-        return Answer("\n".join(lines), [], False, d.standalone, self.backend, nearest, list(d.result.notices))
+        return Answer("\n".join(lines), [], False, d.standalone, self.backend, nearest, list(d.notices))

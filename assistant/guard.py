@@ -24,23 +24,26 @@ class OutputGuard:
         self.redactor = redactor
         self.enabled = enabled  # False only for the local CLI's explicit --show-secrets
 
-    def _values(self, result: SearchResult) -> list[str]:
+    def secrets_in(self, result: SearchResult) -> tuple[str, ...]:
+        """Credential values in the raw text of the retrieved sections, longest first (once per answer)."""
+        if not self.enabled:
+            return ()
         values = {
             f.value for c in result.candidates[:10] for f in self.redactor.find(c.chunk.text) if len(f.value) >= MIN_SECRET_LEN
         }
-        return sorted(values, key=len, reverse=True)
+        return tuple(sorted(values, key=len, reverse=True))
 
-    def clean(self, text: str, result: SearchResult) -> str:
+    def clean(self, text: str, secrets: tuple[str, ...]) -> str:
         if not self.enabled:
             return text
-        for v in self._values(result):
+        for v in secrets:
             text = re.sub(rf"(?<![A-Za-z0-9_]){re.escape(v)}(?![A-Za-z0-9_])", REDACTED, text)
         return self.redactor.redact(text)
 
-    def streamable(self, raw: str, result: SearchResult) -> str:
+    def streamable(self, raw: str, secrets: tuple[str, ...]) -> str:
         """The cleaned text up to the last whitespace: safe to show already."""
         cut = max(raw.rfind(" "), raw.rfind("\n"))
-        return self.clean(raw[: cut + 1], result) if cut >= 0 else ""
+        return self.clean(raw[: cut + 1], secrets) if cut >= 0 else ""
 
     @staticmethod
     def best_support(text: str, evidence: list[Evidence]) -> Evidence | None:
