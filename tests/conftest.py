@@ -200,9 +200,24 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _wait_heartbeat(url, proc, log)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, 15)
+
+
+def stop_process(proc: subprocess.Popen[Any], timeout_s: float) -> None:
+    """Terminate a server the tests started; kill it if it will not go."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture
+def fake() -> Iterator[Any]:
+    """The recording fake Slack Web API on 127.0.0.1 (tests/fake_slack_api.py)."""
+    from tests.fake_slack_api import FakeSlackApi
+
+    api = FakeSlackApi().start()
+    yield api
+    api.stop()

@@ -34,13 +34,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlackApi]:
-    api = FakeSlackApi().start()
-    yield api
-    api.stop()
-
-
-@pytest.fixture
 def assistant() -> FakeAssistant:
     return FakeAssistant(delay_s=1.0)
 

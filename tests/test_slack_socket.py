@@ -45,13 +45,6 @@ ENV = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-1-test"}
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlackApi]:
-    api = FakeSlackApi().start()
-    yield api
-    api.stop()
-
-
-@pytest.fixture
 def handler(fake: FakeSlackApi) -> Iterator[tuple[SocketModeHandler, list[SocketModeResponse], FakeAssistant]]:
     assistant = FakeAssistant()
     app = build_app(assistant, SlackConfig.from_env({**ENV, "SLACK_API_URL": fake.url}))  # no signing secret in Socket Mode

@@ -25,6 +25,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import stop_process
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -98,12 +100,7 @@ def serve_app(tmp: Path, backend: str, startup_s: float = 240, **extra_env: str)
                 time.sleep(0.5)
         yield app
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, 20)
 
 
 @pytest.fixture(scope="module")
