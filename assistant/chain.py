@@ -19,7 +19,8 @@ from assistant.extractive import extractive_answer
 from assistant.grounding import GateResult, GroundingGate
 from assistant.guard import OutputGuard
 from assistant.language import detect_language
-from assistant.packing import Evidence, pack
+from assistant.linescore import LineScorer
+from assistant.packing import Evidence, select
 from assistant.prompts import Prompts
 from assistant.search import Searcher, SearchResult, condense
 from assistant.types import LLM, Answer, ChatMessage, LLMError, StreamEvent, Turn
@@ -31,8 +32,8 @@ _MARKER = re.compile(r"\[\d{1,3}(?:\s*[,，、]\s*\d{1,3})*\]")
 
 @dataclass(frozen=True)
 class ChainConfig:
-    context_tokens: int = 450
-    max_tokens: int = 256
+    context_tokens: int = 200
+    max_tokens: int = 200
     timeout_s: float = 60.0
     k: int = 5
     nearest: int = 3
@@ -60,6 +61,7 @@ class AnswerChain:
         llm: LLM | None,
         prompts: Prompts,
         tokens: TokenCounter,
+        lines: LineScorer,
         gate: GroundingGate,
         guard: OutputGuard,
         config: ChainConfig,
@@ -68,6 +70,7 @@ class AnswerChain:
         self.llm = llm
         self.prompts = prompts
         self.tokens = tokens
+        self.lines = lines
         self.gate = gate
         self.guard = guard
         self.config = config
@@ -132,7 +135,8 @@ class AnswerChain:
 
     def _pack(self, d: Draft) -> Draft:
         assert d.result is not None
-        ev = pack(d.result.passages, d.result.query, self.tokens, budget=self.config.context_tokens)
+        scored = self.lines.score(d.result.query, d.result.passages, focus=d.question if d.history else "")
+        ev = select(scored, self.tokens, budget=self.config.context_tokens)
         return replace(d, evidence=tuple(ev))
 
     def _prompt(self, d: Draft) -> Draft:
@@ -205,7 +209,7 @@ class AnswerChain:
     def _extractive(self, d: Draft, notices: list[str]) -> Answer:
         assert d.result is not None
         intro = self.prompts.message("extractive_intro", d.lang)
-        text, cites = extractive_answer(list(d.evidence), intro, d.result.query, self.tokens)
+        text, cites = extractive_answer(list(d.evidence), intro)
         return Answer(text, cites, True, d.standalone, "extractive", notices=list(d.notices) + notices)
 
     def _refusal(self, d: Draft, reason: str) -> Answer:

@@ -6,20 +6,17 @@ times out, or returns nothing usable.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 
-from assistant.packing import Evidence, narrow_evidence
+from assistant.packing import Evidence
 from assistant.types import Citation
 
 MAX_QUOTES = 2
-QUOTE_TOKENS = 120
 
 
-def extractive_answer(
-    evidence: list[Evidence], intro: str, query: str, count: Callable[[str], int]
-) -> tuple[str, list[Citation]]:
-    quoted = [replace(narrow_evidence(e, query, count, QUOTE_TOKENS), n=i) for i, e in enumerate(evidence[:MAX_QUOTES], 1)]
+def extractive_answer(evidence: list[Evidence], intro: str) -> tuple[str, list[Citation]]:
+    """Quote the best pieces of evidence (already cut to the lines that matter)."""
+    quoted = [replace(e, n=i) for i, e in enumerate(evidence[:MAX_QUOTES], 1)]
     parts = [intro]
     for i, e in enumerate(quoted, 1):
         heading = f" {e.heading}" if e.heading else ""

@@ -1,19 +1,32 @@
-"""Fit the evidence into a token budget (tiktoken) for the prompt.
+"""Pick the lines the prompt carries, within a token budget (tiktoken).
 
-Prefill costs about 10 ms a token on two cores, so every prompt token is time
-to first token. Each passage is narrowed to the window of lines that best
-matches the question (by shared lexical tokens, glossary included), then
-passages are added best first while they fit. A narrowed passage keeps an
-exact sub-range, so citations point at the lines the model actually saw.
+Prefill costs about 20 ms a token on two cores, so every prompt token is time
+to first token, and a small model copies better from a short context. The best
+lines of all retrieved passages (see ``linescore``) become anchors, best
+first; each anchor brings the lines that make it readable:
+
+- its parent: the nearest line above it that is indented less (a config key
+  for an indented option list);
+- its children: the more-indented lines under it, or the block a line ending
+  in a colon introduces;
+- a comment line right above it, which usually says what it does.
+
+Windows that touch or nearly touch in one section are joined, so every piece
+of evidence is an exact, contiguous range of the notes and a citation points
+at the lines the model really saw. Anchors much weaker than the best one are
+not taken, so an unrelated section does not pad the prompt.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from assistant.types import Passage
-from index.lexical import expand, tokenize
+from assistant.linescore import ScoredPassage
+
+PARENT_REACH = 6  # lines to look up for a parent
+NEIGHBOUR_TOKENS = 40  # a lone line brings a neighbour up to this size
+JOIN_GAP = 2  # join two windows of one section when at most this many lines lie between
 
 
 @dataclass(frozen=True)
@@ -30,72 +43,139 @@ class Evidence:
         return f"{self.source}:{self.start_line}-{self.end_line}"
 
 
-def _line_scores(lines: list[str], query_terms: set[str]) -> list[float]:
-    return [len(query_terms & set(tokenize(line))) for line in lines]
+def _indent(line: str) -> int:
+    return len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip())
 
 
-def narrow(p: Passage, query_terms: set[str], count: Callable[[str], int], cap: int) -> tuple[int, int]:
-    """0-based [a, b) window of ``p``'s lines that fits ``cap`` tokens, around the best line."""
-    lines = p.text.split("\n")
-    if count(p.text) <= cap:
-        return 0, len(lines)
-    scores = _line_scores(lines, query_terms)
-    best = max(range(len(lines)), key=lambda i: (scores[i], -i))
-    a, b = best, best + 1
-    used = count(lines[best])
-    while True:
-        options = []
-        if a > 0:
-            options.append((scores[a - 1] + 0.5, a - 1))  # the line before usually introduces
-        if b < len(lines):
-            options.append((scores[b], b))
-        grown = False
-        for _, i in sorted(options, reverse=True):
-            cost = count(lines[i]) + 1
-            if used + cost <= cap:
-                used += cost
-                a, b = (i, b) if i < a else (a, i + 1)
-                grown = True
-                break
-        if not grown:
+def _is_comment(line: str) -> bool:
+    s = line.strip()
+    return s.startswith(("#", "//", "--", ";")) and not s.startswith("#!")
+
+
+def _fence_around(lines: list[str], i: int) -> tuple[int, int] | None:
+    """The [a, b) of the fenced code block holding line ``i``, fence lines included, if any."""
+    opened = None
+    for j, line in enumerate(lines):
+        if line.strip().startswith(("```", "~~~")):
+            if opened is None:
+                opened = j
+            else:
+                if opened < i < j:
+                    return opened, j + 1
+                opened = None
+        elif j > i and opened is None:
+            return None
+    return None
+
+
+def _children(lines: list[str], i: int, b: int, count: Callable[[str], int], room: int) -> int:
+    """Extend [.., b) over the lines under line ``i``: more indented, or the block its colon opens."""
+    me = _indent(lines[i])
+    opens = lines[i].rstrip().endswith((":", "："))
+    while b < len(lines) and lines[b].strip() and (_indent(lines[b]) > me or (opens and _indent(lines[b]) >= me)):
+        room -= count(lines[b]) + 1
+        if room < 0:
             break
-    while a < b - 1 and not lines[a].strip():
-        a += 1
-    while b > a + 1 and not lines[b - 1].strip():
-        b -= 1
+        b += 1
+    return b
+
+
+def window(lines: list[str], i: int, count: Callable[[str], int], cap: int) -> tuple[int, int]:
+    """0-based [a, b) around line ``i``: its whole fenced block if that fits ``cap``; else the line,
+    then its parent, children and intro while they fit."""
+    block = _fence_around(lines, i)
+    if block is not None and sum(count(x) + 1 for x in lines[block[0] : block[1]]) <= cap:
+        return block
+    a, b = i, i + 1
+    used = count(lines[i])
+
+    def fits(lo: int, hi: int) -> bool:
+        return used + sum(count(x) + 1 for x in lines[lo:hi]) <= cap
+
+    me = _indent(lines[i])
+    if me > 0:  # parent: nearest less-indented non-blank line above, with the lines between
+        for j in range(i - 1, max(-1, i - 1 - PARENT_REACH), -1):
+            if lines[j].strip() and _indent(lines[j]) < me:
+                if fits(j, a):
+                    used += sum(count(x) + 1 for x in lines[j:a])
+                    a = j
+                break
+    b = _children(lines, b - 1, b, count, cap - used)
+    if b < len(lines) and not _is_comment(lines[i]) and _is_comment(lines[b]) and _indent(lines[b]) >= me:
+        # a config line explained by the comment under it ("JobCompType=...", "# one of:")
+        if fits(b, b + 1):
+            b = _children(lines, b, b + 1, count, cap - used - count(lines[b]) - 1)
+    used = sum(count(x) + 1 for x in lines[a:b])
+    if a > 0 and _is_comment(lines[a - 1]) and not _is_comment(lines[a]) and fits(a - 1, a):
+        a -= 1
+    if b - a == 1:  # a lone line: its neighbours usually say what it is for, or show how (a title, then the command)
+        if b < len(lines) and lines[b].strip() and count(lines[b]) <= NEIGHBOUR_TOKENS and fits(b, b + 1):
+            used += count(lines[b]) + 1
+            b += 1
+        if a > 0 and lines[a - 1].strip() and count(lines[a - 1]) <= NEIGHBOUR_TOKENS and fits(a - 1, a):
+            a -= 1
     return a, b
 
 
-def pack(
-    passages: list[Passage],
-    query: str,
+def select(
+    scored: list[ScoredPassage],
     count: Callable[[str], int],
     *,
     budget: int,
-    max_passages: int = 4,
+    window_tokens: int = 110,
+    min_ratio: float = 0.5,
+    max_pieces: int = 4,
 ) -> list[Evidence]:
-    terms = set(expand(tokenize(query)))
-    out: list[Evidence] = []
-    used = 0
-    for p in passages[:max_passages]:
-        remaining = budget - used
-        cap = min(remaining, max(budget // 2, 60)) if out else min(budget, max(budget * 2 // 3, 60))
-        if cap < 30:
+    anchors = sorted(
+        ((s, pi, li) for pi, sp in enumerate(scored) for li, s in enumerate(sp.scores) if s > 0),
+        key=lambda x: (-x[0], x[1], x[2]),
+    )
+    if not anchors:
+        return []
+    top = anchors[0][0]
+    split = [sp.passage.text.split("\n") for sp in scored]
+    ranges: dict[int, list[tuple[int, int, float]]] = {}  # passage -> [(a, b, best anchor score)]
+    for s, pi, li in anchors:
+        if s < min_ratio * top:
             break
-        a, b = narrow(p, terms, count, cap)
-        lines = p.text.split("\n")[a:b]
-        text = "\n".join(lines)
-        cost = count(text) + count(p.heading) + 4
-        if out and used + cost > budget:
+        mine = ranges.get(pi, [])
+        if any(a <= li < b for a, b, _ in mine):
             continue
-        used += cost
-        out.append(Evidence(len(out) + 1, p.source, p.heading, p.start_line + a, p.start_line + b - 1, text))
+        a, b = window(split[pi], li, count, window_tokens)
+        for gap in (JOIN_GAP, 0):  # fill a small gap between two windows, unless that costs too much
+            trial = {**ranges, pi: _join(mine + [(a, b, s)], gap)}
+            if sum(len(v) for v in trial.values()) <= max_pieces and (not ranges or _cost(trial, scored, split, count) <= budget):
+                ranges = trial
+                break
+    pieces = sorted(((s, pi, a, b) for pi, rs in ranges.items() for a, b, s in rs), key=lambda x: (-x[0], x[1], x[2]))
+    out = []
+    for n, (_, pi, a, b) in enumerate(pieces, 1):
+        p = scored[pi].passage
+        text = "\n".join(split[pi][a:b])
+        cost = count(text)
+        if cost > budget:  # one enormous line: show its start (the range still names it whole)
+            text = text[: max(1, len(text) * budget // cost)] + " …"
+        out.append(Evidence(n, p.source, p.heading, p.start_line + a, p.start_line + b - 1, text))
     return out
 
 
-def narrow_evidence(e: Evidence, query: str, count: Callable[[str], int], cap: int) -> Evidence:
-    """The same evidence cut down to its best ``cap``-token window."""
-    p = Passage(e.source, e.heading, e.start_line, e.end_line, e.text, 0.0)
-    a, b = narrow(p, set(expand(tokenize(query))), count, cap)
-    lines = e.text.split("\n")[a:b]
-    return replace(e, start_line=e.start_line + a, end_line=e.start_line + b - 1, text="\n".join(lines))
+def _join(rs: list[tuple[int, int, float]], gap: int) -> list[tuple[int, int, float]]:
+    out: list[tuple[int, int, float]] = []
+    for a, b, s in sorted(rs):
+        if out and a - out[-1][1] <= gap:
+            pa, pb, ps = out[-1]
+            out[-1] = (pa, max(pb, b), max(ps, s))
+        else:
+            out.append((a, b, s))
+    return out
+
+
+def _cost(
+    ranges: dict[int, list[tuple[int, int, float]]],
+    scored: list[ScoredPassage],
+    split: list[list[str]],
+    count: Callable[[str], int],
+) -> int:
+    return sum(
+        count("\n".join(split[pi][a:b])) + count(scored[pi].passage.heading) + 4 for pi, rs in ranges.items() for a, b, _ in rs
+    )

@@ -99,6 +99,7 @@ class Components:
         from assistant.chain import AnswerChain, ChainConfig
         from assistant.grounding import GroundingGate
         from assistant.guard import OutputGuard
+        from assistant.linescore import LineScorer
         from assistant.prompts import Prompts
         from assistant.secrets import Redactor
 
@@ -109,6 +110,7 @@ class Components:
             llm=self.llm,
             prompts=Prompts.load(),
             tokens=self.tokens,
+            lines=LineScorer(self.embedder, self.retriever.corpus),
             gate=GroundingGate(),
             guard=OutputGuard(Redactor(), enabled=not self.show_secrets),
             config=config,

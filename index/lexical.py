@@ -10,6 +10,7 @@ only by the sync, never per query.
 from __future__ import annotations
 
 import json
+import math
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -118,6 +119,7 @@ class LexicalIndex:
         self.model = model
         self.expand = expand
         self._vocab: frozenset[str] | None = None
+        self._df: Any = None  # document frequency per token id, from the BM25 matrix
         self.tokens: dict[str, list[str]] = {}  # text hash -> tokens, reused by the next rebuild
 
     @classmethod
@@ -147,6 +149,21 @@ class LexicalIndex:
         if self._vocab is None:
             self._vocab = frozenset(getattr(self.model, "vocab_dict", None) or {})
         return self._vocab
+
+    def idf(self, tokens: set[str]) -> dict[str, float]:
+        """BM25's inverse document frequency of each token (a token the notes lack gets the maximum)."""
+        n = len(self.ids)
+        if not n:
+            return dict.fromkeys(tokens, 0.0)
+        if self._df is None:
+            self._df = np.diff(self.model.scores["indptr"])
+        vocab = getattr(self.model, "vocab_dict", None) or {}
+        out = {}
+        for t in tokens:
+            i = vocab.get(t)
+            df = int(self._df[i]) if i is not None and i < len(self._df) else 0
+            out[t] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        return out
 
     def scores(self, query: str, limit: int) -> dict[str, float]:
         if not self.ids:

@@ -55,7 +55,7 @@ def comp(tmp_path_factory: pytest.TempPathFactory) -> Components:
 def chain_with(comp: Components, llm: ScriptedLLM) -> AnswerChain:
     base = comp.assistant
     return AnswerChain(
-        searcher=base.searcher, llm=llm, prompts=base.prompts, tokens=base.tokens,
+        searcher=base.searcher, llm=llm, prompts=base.prompts, tokens=base.tokens, lines=base.lines,
         gate=base.gate, guard=base.guard, config=replace(base.config, timeout_s=2.0),
     )  # fmt: skip
 

@@ -1,0 +1,123 @@
+"""How well each line of the retrieved passages answers the question.
+
+Retrieval finds sections; the prompt should carry only the few lines that
+matter, because every prompt token costs time to first token on a CPU. A line
+scores by:
+
+- lexical evidence: the IDF-weighted query terms it contains (glossary
+  expansion included, so an English question finds a Chinese line), scaled so
+  the best line of this question scores 1;
+- meaning: the cosine similarity of its embedding to the question's
+  (cross-lingual paraphrases);
+- its passage's rank: a line from the best section wins a tie.
+
+Line embeddings are cached by text (LRU), so repeated sections cost nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.retrieval import Corpus
+from assistant.types import Passage
+from index.embedders import Embedder
+from index.lexical import expand, tokenize
+
+MAX_LINE_CHARS = 300  # enough to place a line's meaning; long lines are mostly values
+EXPANSION_WEIGHT = 0.5  # a glossary equivalent counts half as much as the word the user typed
+CARRIED_WEIGHT = 0.5  # a term from an earlier turn, not from the question itself
+K1, B = 1.2, 0.5  # BM25's saturation and length normalisation: a long line matches many terms by chance
+
+
+@dataclass(frozen=True)
+class ScoredPassage:
+    passage: Passage
+    scores: tuple[float, ...]  # one per line of passage.text; 0 for blank lines
+
+
+class LineScorer:
+    def __init__(
+        self,
+        embedder: Embedder,
+        corpus: Callable[[], Corpus],
+        *,
+        dense_weight: float = 1.0,
+        rank_weight: float = 0.3,
+        cache_lines: int = 8192,
+    ) -> None:
+        self.embedder = embedder
+        self.corpus = corpus
+        self.dense_weight = dense_weight
+        self.rank_weight = rank_weight
+        self.cache_lines = cache_lines
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def score(self, query: str, passages: list[Passage], focus: str = "") -> list[ScoredPassage]:
+        """``query``: the standalone question; ``focus``: what the user typed last (a follow-up
+        such as "and KillWait?"), whose terms outweigh those carried over from earlier turns."""
+        asked = tokenize(query)
+        terms = expand(asked)
+        weights = self.corpus().lexical.idf(set(terms))
+        for t in set(terms) - set(asked):
+            weights[t] *= EXPANSION_WEIGHT
+        if focus:
+            mine = set(expand(tokenize(focus)))
+            for t in set(terms) - mine:
+                weights[t] *= CARRIED_WEIGHT
+        split = [p.text.split("\n") for p in passages]
+        texts = [line for lines in split for line in lines if line.strip()]
+        if not texts:
+            return [ScoredPassage(p, tuple(0.0 for _ in lines)) for p, lines in zip(passages, split, strict=True)]
+        vectors = self._vectors(texts)
+        dense = vectors @ np.asarray(self.embedder.embed_query(query), dtype=np.float32).reshape(-1)
+        lexical = _lexical([set(tokenize(t)) for t in texts], weights)
+        out, i = [], 0
+        for rank, (p, lines) in enumerate(zip(passages, split, strict=True)):
+            prior = self.rank_weight / (1 + 0.3 * rank)
+            scores = []
+            for line in lines:
+                if not line.strip():
+                    scores.append(0.0)
+                    continue
+                scores.append(float(lexical[i] + self.dense_weight * max(0.0, dense[i]) + prior))
+                i += 1
+            out.append(ScoredPassage(p, tuple(scores)))
+        return out
+
+    def _vectors(self, texts: list[str]) -> np.ndarray:
+        keys = [t.strip()[:MAX_LINE_CHARS] for t in texts]
+        with self._lock:
+            missing = list(dict.fromkeys(k for k in keys if k not in self._cache))
+        if missing:
+            fresh = np.asarray(self.embedder.embed_passages(missing), dtype=np.float32)
+            with self._lock:
+                for k, v in zip(missing, fresh, strict=True):
+                    self._cache[k] = v
+                while len(self._cache) > self.cache_lines:
+                    self._cache.popitem(last=False)
+        with self._lock:
+            rows = [self._cache.get(k) for k in keys]
+        if any(r is None for r in rows):  # evicted by a concurrent caller: embed again
+            return np.asarray(self.embedder.embed_passages(keys), dtype=np.float32)
+        return np.stack([r for r in rows if r is not None])
+
+
+def _lexical(lines: list[set[str]], weights: dict[str, float]) -> np.ndarray:
+    """IDF-weighted matched terms, length-normalised like BM25 (term frequency 1), scaled to a maximum of 1."""
+    lengths = np.array([max(1, len(toks)) for toks in lines], dtype=np.float64)
+    norm = (K1 + 1) / (1 + K1 * (1 - B + B * lengths / lengths.mean()))
+    raw = np.array([sum(weights[t] for t in _distinct(toks.intersection(weights))) for toks in lines]) * norm
+    top = raw.max()
+    return raw / top if top > 0 else raw
+
+
+def _distinct(matched: set[str]) -> set[str]:
+    """Matched terms, without those inside a longer matched one (jieba's search mode also emits
+    网络 and 接口 for 网络接口: one concept, counted once)."""
+    return {t for t in matched if not any(t != u and t in u for u in matched)}

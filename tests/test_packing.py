@@ -1,0 +1,92 @@
+"""Evidence selection: which exact lines of the retrieved passages go into the prompt."""
+
+from __future__ import annotations
+
+from assistant.linescore import ScoredPassage, _distinct, _lexical
+from assistant.packing import select, window
+from assistant.types import Passage
+
+
+def count(text: str) -> int:
+    return len(text.split())  # a word counter is enough to test the budget logic
+
+
+def scored(start: int, text: str, scores: list[float], heading: str = "h") -> ScoredPassage:
+    lines = text.split("\n")
+    assert len(lines) == len(scores)
+    return ScoredPassage(Passage("notes.md", heading, start, start + len(lines) - 1, text, 0.0), tuple(scores))
+
+
+CONF = """SchedulerType=sched/backfill # the scheduler
+    # sched/builtin # fifo
+    # sched/hold # hold jobs when /etc/slurm.hold exists
+Other=1"""
+
+
+def test_an_indented_option_brings_its_parent_key() -> None:
+    lines = CONF.split("\n")
+    assert window(lines, 2, count, 100) == (0, 3)
+
+
+def test_a_key_brings_the_comment_under_it_and_the_list_that_comment_opens() -> None:
+    lines = ["JobCompType=jobcomp/mysql", "# one of:", "    # None: nothing", "    # MySQL: a database", "", "Next=1"]
+    assert window(lines, 0, count, 100) == (0, 4)
+
+
+def test_a_small_fenced_block_is_taken_whole() -> None:
+    lines = ["run three jobs on one node:", "```shell", "#SBATCH -N 1", "#SBATCH --mem 2000", "```", "after"]
+    assert window(lines, 3, count, 100) == (1, 5)
+    assert window(lines, 3, count, 3) == (3, 4)  # too big for the cap: the line alone
+
+
+def test_a_lone_line_brings_its_short_neighbours() -> None:
+    lines = ["count lines of code", "git ls-files | xargs wc -l", "", "other"]
+    assert window(lines, 0, count, 100) == (0, 2)
+    assert window(lines, 1, count, 100) == (0, 2)
+
+
+def test_window_respects_its_cap() -> None:
+    lines = ["key: " + "word " * 10, "    child " * 3, "    child two"]
+    a, b = window(lines, 0, count, 12)
+    assert (a, b) == (0, 1)
+
+
+def test_select_takes_the_best_lines_of_every_passage_as_exact_ranges() -> None:
+    p1 = scored(10, "intro\n\nip addr show dev eth0\n\nnoise line here", [0.2, 0.0, 1.5, 0.0, 0.1])
+    p2 = scored(50, "sar -u cpu\n\nsar -n DEV traffic", [0.3, 0.0, 1.2], heading="sar")
+    ev = select([p1, p2], count, budget=100)
+    assert [(e.start_line, e.end_line) for e in ev] == [(12, 12), (52, 52)]
+    assert ev[0].text == "ip addr show dev eth0" and ev[1].text == "sar -n DEV traffic"
+    assert [e.n for e in ev] == [1, 2] and ev[1].heading == "sar"
+
+
+def test_select_skips_weak_anchors_and_stays_within_budget() -> None:
+    text = "best line\n" + "\n".join(f"filler {i}" for i in range(30)) + "\nz\nz\nz\nweak line"
+    p = scored(1, text, [2.0] + [1.5] * 30 + [0.0, 0.0, 0.0, 0.5])
+    ev = select([p], count, budget=12)
+    assert sum(count(e.text) + count(e.heading) + 4 for e in ev) <= 12
+    assert all("weak" not in e.text for e in ev)
+    assert ev[0].text.startswith("best line")
+
+
+def test_nearby_windows_are_joined_into_one_contiguous_range() -> None:
+    p = scored(100, "a x\nb\nc x", [1.0, 0.0, 0.9])
+    ev = select([p], count, budget=100)
+    assert [(e.start_line, e.end_line, e.text) for e in ev] == [(100, 102, "a x\nb\nc x")]
+
+
+def test_one_enormous_line_is_shortened_in_the_prompt_but_cited_whole() -> None:
+    p = scored(7, "word " * 500, [1.0])
+    ev = select([p], count, budget=50)
+    assert ev[0].start_line == ev[0].end_line == 7 and count(ev[0].text) <= 52
+
+
+def test_no_scored_line_means_no_evidence() -> None:
+    assert select([scored(1, "a\nb", [0.0, 0.0])], count, budget=100) == []
+
+
+def test_lexical_counts_a_concept_once_and_prefers_short_lines() -> None:
+    assert _distinct({"网络", "接口", "网络接口", "sar"}) == {"网络接口", "sar"}
+    weights = {"sar": 2.0, "dev": 1.0}
+    s = _lexical([{"sar", "dev"}, {"sar", "dev"} | {f"w{i}" for i in range(30)}, {"other"}], weights)
+    assert s[0] == 1.0 and 0 < s[1] < s[0] and s[2] == 0
