@@ -11,7 +11,7 @@ from dataclasses import replace
 from assistant.packing import Evidence
 from assistant.types import Citation
 
-MAX_QUOTES = 2
+MAX_QUOTES = 3
 
 
 def extractive_answer(evidence: list[Evidence], intro: str) -> tuple[str, list[Citation]]:
