@@ -3,6 +3,9 @@
 - Every ``[n]`` must name a passage that was really given; invalid markers are
   dropped and the rest renumbered 1, 2, ... in order of first use.
 - Each citation maps to ``source:start-end`` and the heading path.
+- A marker is re-pointed when the statement it closes quotes a command that is
+  verbatim in other passages but not in the cited one (small models tend to
+  cite [1] for everything).
 - A command or code span that does not appear in any given passage is
   flagged inline as not verbatim; the counts feed the grounding decision.
 """
@@ -51,6 +54,31 @@ def renumber(text: str, evidence: list[Evidence]) -> tuple[str, list[Evidence]]:
     return new.strip(), [evidence[n - 1] for n in order]
 
 
+def repoint(text: str, evidence: list[Evidence]) -> str:
+    """Cite the passages that hold a statement's commands, when the model cited another one."""
+    out, last = [], 0
+    for m in _MARKER.finditer(text):
+        segment = text[last : m.start()]
+        cited = [int(x) for x in re.split(r"\s*[,，、]\s*", m.group(1))]
+        keep: list[int] = []  # cited passages that hold one of the commands
+        moved: list[int] = []  # passages that hold a command no cited passage holds
+        for c in _CODE.finditer(segment):
+            span = c.group("block") if c.group("block") is not None else c.group("span")
+            having = [e.n for e in evidence if len(span.strip()) >= 3 and supported(span, [e])]
+            mine = [n for n in cited if n in having]
+            if mine:
+                keep += [n for n in mine if n not in keep]
+            elif having and having[0] not in moved:
+                moved.append(having[0])
+        marker = m.group(0)
+        if moved:
+            marker = "".join(f"[{n}]" for n in sorted(set(keep + moved), key=(keep + moved).index))
+        out.append(segment + marker)
+        last = m.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
 def supported(span: str, evidence: list[Evidence]) -> bool:
     """Verbatim up to whitespace and case, line by line for blocks."""
     haystack = [_norm(e.text) for e in evidence]
@@ -76,7 +104,7 @@ def flag_unverbatim(text: str, evidence: list[Evidence], label: str) -> tuple[st
 
 
 def check(text: str, evidence: list[Evidence], not_verbatim_label: str) -> Checked:
-    text, used = renumber(text, evidence)
+    text, used = renumber(repoint(text, evidence), evidence)
     text, total, bad = flag_unverbatim(text, evidence, not_verbatim_label)
     cites = [Citation(i, e.source, e.start_line, e.end_line, e.heading, e.text) for i, e in enumerate(used, 1)]
     return Checked(text, cites, total, bad)

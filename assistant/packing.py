@@ -122,7 +122,7 @@ def select(
     count: Callable[[str], int],
     *,
     budget: int,
-    window_tokens: int = 110,
+    window_tokens: int = 150,
     min_ratio: float = 0.5,
     max_pieces: int = 4,
 ) -> list[Evidence]:

@@ -95,9 +95,20 @@ def test_answer_whose_commands_are_all_invented_falls_back(comp: Components) -> 
     assert a.backend == "extractive" and "git ls-files" in a.text and a.notices
 
 
-def test_model_refusal_sentinel_means_not_grounded(comp: Components) -> None:
+def test_model_sentinel_on_an_on_topic_question_quotes_the_lines(comp: Components) -> None:
     a = chain_with(comp, ScriptedLLM("NOT_IN_NOTES")).answer("kubectl 怎么看所有资源")
-    assert not a.grounded and a.nearest
+    assert a.grounded and a.backend == "extractive" and a.citations
+    assert a.notices and "模型" in a.notices[-1] and "NOT_IN_NOTES" not in a.text
+
+
+def test_model_sentinel_never_overrides_the_gate(comp: Components) -> None:
+    a = chain_with(comp, ScriptedLLM("Sure: `gzip on;` [1]")).answer("how do I turn on gzip compression in nginx?")
+    assert not a.grounded and a.citations == [] and "gzip on" not in a.text
+
+
+def test_an_answer_that_only_echoes_the_question_falls_back(comp: Components) -> None:
+    a = chain_with(comp, ScriptedLLM("git 查看代码行数 [1]")).answer("git 查看代码行数")
+    assert a.backend == "extractive" and "git ls-files" in a.text and a.notices
 
 
 def test_backend_down_falls_back_to_extractive_quickly(comp: Components) -> None:

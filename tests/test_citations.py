@@ -36,3 +36,20 @@ def test_code_block_checked_line_by_line() -> None:
 
 def test_no_markers_means_no_citations() -> None:
     assert check("nothing cited here", EV, LABEL).citations == []
+
+
+def test_a_marker_is_repointed_to_the_passage_that_holds_the_command() -> None:
+    from assistant.citations import repoint
+
+    ev = [
+        Evidence(1, "n.md", "slurm", 10, 11, "srun -N 2 hostname"),
+        Evidence(2, "n.md", "zip", 20, 20, "unzip html.zip -d /home/"),
+    ]
+    assert repoint("Use `unzip html.zip -d /home/` [1].", ev) == "Use `unzip html.zip -d /home/` [2]."
+    assert repoint("`srun -N 2 hostname` [1] and `unzip html.zip -d /home/` [1]", ev) == (
+        "`srun -N 2 hostname` [1] and `unzip html.zip -d /home/` [2]"
+    )
+    # right already, or nothing verbatim to go by: unchanged
+    assert repoint("`srun -N 2 hostname` [1]", ev) == "`srun -N 2 hostname` [1]"
+    assert repoint("runs jobs [2]; `rm -rf /` [1]", ev) == "runs jobs [2]; `rm -rf /` [1]"
+    assert repoint("`unzip html.zip -d /home/` and `srun -N 2 hostname` [1]", ev).endswith("[1][2]")
