@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from assistant.citations import check
+from assistant.condense import Condenser
 from assistant.extractive import extractive_answer
 from assistant.grounding import GateResult, GroundingGate
 from assistant.guard import OutputGuard
@@ -22,7 +23,7 @@ from assistant.language import detect_language
 from assistant.linescore import LineScorer
 from assistant.packing import Evidence, select
 from assistant.prompts import Prompts
-from assistant.search import Searcher, SearchResult, condense
+from assistant.search import Searcher, SearchResult
 from assistant.types import LLM, Answer, ChatMessage, LLMError, StreamEvent, Turn
 from index.tokens import TokenCounter
 
@@ -112,24 +113,8 @@ class AnswerChain:
     def _condense(self, d: Draft) -> Draft:
         if not d.history:
             return d
-        cheap = condense(d.question, d.history)
-        if self.llm is None:
-            return replace(d, standalone=cheap)
-        prompt = self.prompts.condense.render(history=d.history[-6:], question=d.question)
-        # The same system message as answers: it keeps llama.cpp's cached prefix (the template
-        # would otherwise insert its own default system prompt and evict ours).
-        try:
-            text = "".join(
-                self.llm.stream(
-                    [ChatMessage("system", self.prompts.system), ChatMessage("user", prompt)],
-                    max_tokens=48,
-                    timeout_s=min(15.0, self.config.timeout_s),
-                )
-            )
-        except LLMError:
-            return replace(d, standalone=cheap)
-        line = text.strip().split("\n")[0].strip().strip("\"'“”")
-        return replace(d, standalone=line if 2 <= len(line) <= 300 else cheap)
+        condenser = Condenser(self.llm, self.prompts, timeout_s=min(15.0, self.config.timeout_s))
+        return replace(d, standalone=condenser.standalone(d.question, d.history))
 
     def _retrieve(self, d: Draft) -> Draft:
         result = self.searcher.search(d.question, d.history, k=self.config.k, standalone=d.standalone or None)
@@ -142,7 +127,8 @@ class AnswerChain:
 
     def _pack(self, d: Draft) -> Draft:
         assert d.result is not None
-        scored = self.lines.score(d.result.query, d.result.passages, focus=d.question if d.history else "")
+        passages = d.result.context or d.result.passages
+        scored = self.lines.score(d.result.query, passages, focus=d.question if d.history else "")
         ev = select(scored, self.tokens, budget=self.config.context_tokens)
         return replace(d, evidence=tuple(ev))
 

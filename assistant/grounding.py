@@ -23,7 +23,7 @@ from functools import lru_cache
 from assistant.retrieval import Candidate, Corpus
 from index.lexical import expand, tokenize
 
-_ASCII_TERM = re.compile(r"[A-Za-z][A-Za-z0-9_.+=/:-]*[A-Za-z0-9]|[A-Za-z]{2,}")
+ASCII_TERM = re.compile(r"[A-Za-z][A-Za-z0-9_.+=/:-]*[A-Za-z0-9]|[A-Za-z]{2,}")
 RARE_ZIPF = 3.0
 
 
@@ -54,7 +54,7 @@ def unknown_terms(question: str, corpus: Corpus) -> list[str]:
     """Specific ASCII terms of the question that the notes never mention."""
     vocabulary = corpus.lexical.vocabulary
     out = []
-    for m in _ASCII_TERM.finditer(question):
+    for m in ASCII_TERM.finditer(question):
         term = m.group(0).strip(".:-/")
         if not term or not is_specific(term) or corpus.mentions(term):
             continue

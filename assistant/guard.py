@@ -17,6 +17,7 @@ from assistant.secrets import REDACTED, Redactor
 from index.lexical import tokenize
 
 MIN_SECRET_LEN = 4
+_TAIL = re.compile(r"[\x21-\x7e]+\Z")  # a trailing run of printable, non-space ASCII
 
 
 class OutputGuard:
@@ -41,9 +42,12 @@ class OutputGuard:
         return self.redactor.redact(text)
 
     def streamable(self, raw: str, secrets: tuple[str, ...]) -> str:
-        """The cleaned text up to the last whitespace: safe to show already."""
-        cut = max(raw.rfind(" "), raw.rfind("\n"))
-        return self.clean(raw[: cut + 1], secrets) if cut >= 0 else ""
+        """The cleaned text up to the last character that cannot be part of a credential
+        (whitespace, or any non-ASCII character such as Chinese): safe to show already.
+        The run of printable ASCII at the end may still be growing into a secret."""
+        m = _TAIL.search(raw)
+        cut = m.start() if m else len(raw)
+        return self.clean(raw[:cut], secrets) if cut > 0 else ""
 
     @staticmethod
     def best_support(text: str, evidence: list[Evidence]) -> Evidence | None:

@@ -16,13 +16,15 @@ Line embeddings are cached by text (LRU), so repeated sections cost nothing.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from assistant.grounding import ASCII_TERM
 from assistant.retrieval import Corpus
 from assistant.types import Passage
 from index.embedders import Embedder
@@ -30,6 +32,7 @@ from index.lexical import expand, tokenize
 
 MAX_LINE_CHARS = 300  # enough to place a line's meaning; long lines are mostly values
 EXPANSION_WEIGHT = 0.5  # a glossary equivalent counts half as much as the word the user typed
+NAMED_BONUS = 0.5  # for containing the exact identifiers the user typed (JobCompType, sched/hold)
 CARRIED_WEIGHT = 0.5  # a term from an earlier turn, not from the question itself
 K1, B = 1.2, 0.5  # BM25's saturation and length normalisation: a long line matches many terms by chance
 
@@ -38,6 +41,8 @@ K1, B = 1.2, 0.5  # BM25's saturation and length normalisation: a long line matc
 class ScoredPassage:
     passage: Passage
     scores: tuple[float, ...]  # one per line of passage.text; 0 for blank lines
+    covers: tuple[frozenset[str], ...] = ()  # per line: the question's terms it contains
+    weights: Mapping[str, float] = field(default_factory=dict)  # each question term's weight
 
 
 class LineScorer:
@@ -63,12 +68,14 @@ class LineScorer:
         such as "and KillWait?"), whose terms outweigh those carried over from earlier turns."""
         asked = tokenize(query)
         terms = expand(asked)
-        weights = self.corpus().lexical.idf(set(terms))
-        for t in set(terms) - set(asked):
+        lexical_index = self.corpus().lexical
+        known = lexical_index.vocabulary  # a term the notes never use cannot match a line: no weight
+        weights = lexical_index.idf(set(terms) & known)
+        for t in set(weights) - set(asked):
             weights[t] *= EXPANSION_WEIGHT
         if focus:
             mine = set(expand(tokenize(focus)))
-            for t in set(terms) - mine:
+            for t in set(weights) - mine:
                 weights[t] *= CARRIED_WEIGHT
         split = [p.text.split("\n") for p in passages]
         texts = [line for lines in split for line in lines if line.strip()]
@@ -76,18 +83,25 @@ class LineScorer:
             return [ScoredPassage(p, tuple(0.0 for _ in lines)) for p, lines in zip(passages, split, strict=True)]
         vectors = self._vectors(texts)
         dense = vectors @ np.asarray(self.embedder.embed_query(query), dtype=np.float32).reshape(-1)
-        lexical = _lexical([set(tokenize(t)) for t in texts], weights)
+        matched = [frozenset(_distinct(set(tokenize(t)).intersection(weights))) for t in texts]
+        lexical = _lexical(matched, [len(tokenize(t)) for t in texts], weights)
+        named = _named(focus or query)
+        if named:  # a key, command or flag the user typed, found literally in the line
+            found = [sum(bool(n.search(t.lower())) for n in named) / len(named) for t in texts]
+            lexical = lexical + NAMED_BONUS * np.array(found)
         out, i = [], 0
         for rank, (p, lines) in enumerate(zip(passages, split, strict=True)):
             prior = self.rank_weight / (1 + 0.3 * rank)
-            scores = []
+            scores, covers = [], []
             for line in lines:
                 if not line.strip():
                     scores.append(0.0)
+                    covers.append(frozenset[str]())
                     continue
                 scores.append(float(lexical[i] + self.dense_weight * max(0.0, dense[i]) + prior))
+                covers.append(matched[i])
                 i += 1
-            out.append(ScoredPassage(p, tuple(scores)))
+            out.append(ScoredPassage(p, tuple(scores), tuple(covers), weights))
         return out
 
     def _vectors(self, texts: list[str]) -> np.ndarray:
@@ -108,11 +122,11 @@ class LineScorer:
         return np.stack([r for r in rows if r is not None])
 
 
-def _lexical(lines: list[set[str]], weights: dict[str, float]) -> np.ndarray:
+def _lexical(matched: list[frozenset[str]], lengths: list[int], weights: Mapping[str, float]) -> np.ndarray:
     """IDF-weighted matched terms, length-normalised like BM25 (term frequency 1), scaled to a maximum of 1."""
-    lengths = np.array([max(1, len(toks)) for toks in lines], dtype=np.float64)
-    norm = (K1 + 1) / (1 + K1 * (1 - B + B * lengths / lengths.mean()))
-    raw = np.array([sum(weights[t] for t in _distinct(toks.intersection(weights))) for toks in lines]) * norm
+    size = np.array([max(1, n) for n in lengths], dtype=np.float64)
+    norm = (K1 + 1) / (1 + K1 * (1 - B + B * size / size.mean()))
+    raw = np.array([sum(weights[t] for t in toks) for toks in matched]) * norm
     top = raw.max()
     return raw / top if top > 0 else raw
 
@@ -121,3 +135,14 @@ def _distinct(matched: set[str]) -> set[str]:
     """Matched terms, without those inside a longer matched one (jieba's search mode also emits
     网络 and 接口 for 网络接口: one concept, counted once)."""
     return {t for t in matched if not any(t != u and t in u for u in matched)}
+
+
+def _named(question: str) -> list[re.Pattern[str]]:
+    """The identifiers the question names (JobCompType, sched/hold, KillWait=30, FUTURE): written
+    with symbols, digits or capitals inside, unlike ordinary words. As whole-word patterns."""
+    names = set()
+    for m in ASCII_TERM.finditer(question):
+        term = m.group(0).strip(".:-/")
+        if len(term) >= 3 and re.search(r"[\d_./=+:-]|[a-z][A-Z]", term):
+            names.add(term.lower())
+    return [re.compile(rf"(?<![a-z0-9]){re.escape(n)}(?![a-z0-9])") for n in sorted(names)]

@@ -14,7 +14,9 @@ first; each anchor brings the lines that make it readable:
 Windows that touch or nearly touch in one section are joined, so every piece
 of evidence is an exact, contiguous range of the notes and a citation points
 at the lines the model really saw. Anchors much weaker than the best one are
-not taken, so an unrelated section does not pad the prompt.
+not taken, so an unrelated section does not pad the prompt, unless they hold a
+part of the question that nothing taken so far holds (the second half of "how
+do I restart A and B?").
 """
 
 from __future__ import annotations
@@ -122,8 +124,10 @@ def select(
     count: Callable[[str], int],
     *,
     budget: int,
-    window_tokens: int = 150,
+    window_tokens: int = 120,
     min_ratio: float = 0.5,
+    floor_ratio: float = 0.3,
+    new_terms: float = 0.1,
     max_pieces: int = 4,
 ) -> list[Evidence]:
     anchors = sorted(
@@ -134,18 +138,27 @@ def select(
         return []
     top = anchors[0][0]
     split = [sp.passage.text.split("\n") for sp in scored]
+    weights = scored[0].weights
+    total = sum(weights.values()) or 1.0
+    covered: set[str] = set()
     ranges: dict[int, list[tuple[int, int, float]]] = {}  # passage -> [(a, b, best anchor score)]
     for s, pi, li in anchors:
-        if s < min_ratio * top:
+        if s < floor_ratio * top:
             break
         mine = ranges.get(pi, [])
         if any(a <= li < b for a, b, _ in mine):
             continue
+        terms = scored[pi].covers[li] if scored[pi].covers else frozenset()
+        gain = sum(weights.get(t, 0.0) for t in terms - covered) / total
+        if s < min_ratio * top and gain < new_terms:
+            continue  # weaker than the best, and adds no part of the question not already shown
         a, b = window(split[pi], li, count, window_tokens)
         for gap in (JOIN_GAP, 0):  # fill a small gap between two windows, unless that costs too much
             trial = {**ranges, pi: _join(mine + [(a, b, s)], gap)}
             if sum(len(v) for v in trial.values()) <= max_pieces and (not ranges or _cost(trial, scored, split, count) <= budget):
                 ranges = trial
+                if scored[pi].covers:
+                    covered.update(t for c in scored[pi].covers[a:b] for t in c)
                 break
     pieces = sorted(((s, pi, a, b) for pi, rs in ranges.items() for a, b, s in rs), key=lambda x: (-x[0], x[1], x[2]))
     out = []

@@ -52,12 +52,13 @@ class Corpus:
     order: dict[str, int]
     lexical: LexicalIndex
     text_lower: str  # every chunk's text, lowercased: "does the notes mention X at all?"
+    sequence: tuple[Chunk, ...] = ()  # the chunks in file order (``order`` indexes it)
 
     @classmethod
     def from_chunks(cls, chunks: list[Chunk], lexical: LexicalIndex) -> Corpus:
         ordered = sorted(chunks, key=lambda c: (c.source, c.start_line))
         text = "\n".join(c.text.lower() for c in ordered)
-        return cls({c.id: c for c in ordered}, {c.id: i for i, c in enumerate(ordered)}, lexical, text)
+        return cls({c.id: c for c in ordered}, {c.id: i for i, c in enumerate(ordered)}, lexical, text, tuple(ordered))
 
     def mentions(self, term: str) -> bool:
         return term.lower() in self.text_lower
@@ -150,6 +151,35 @@ class HybridRetriever:
         chunk = replace(first.chunk, end_line=second.chunk.end_line, text=text)
         dense, lexical = max(a.dense, b.dense), max(a.lexical, b.lexical)
         return Candidate(chunk, a.fused, dense, lexical, first.order, second.last)
+
+    def widen(self, ranked: list[Candidate]) -> list[Candidate]:
+        """Each candidate with the chunk before and the chunk after it in the same section: the
+        context a chunk boundary may have cut (an option list, the key above it). A chunk joins
+        at most one candidate, the better-ranked. For picking lines, not for ranking."""
+        seq = self.corpus().sequence
+        taken = {i for c in ranked if c.order >= 0 for i in range(c.order, c.last + 1)}
+        out = []
+        for c in ranked:
+            ch = c.chunk
+            if c.order < 0 or c.last >= len(seq):
+                out.append(c)
+                continue
+            text, start, end = ch.text, ch.start_line, ch.end_line
+            # Neighbours in file order: every line between them is blank, so the text stays exact.
+            if c.order > 0 and c.order - 1 not in taken and _same_section(seq[c.order - 1], ch):
+                before = seq[c.order - 1]
+                text, start = before.text + "\n" * (start - before.end_line) + text, before.start_line
+                taken.add(c.order - 1)
+            if c.last + 1 < len(seq) and c.last + 1 not in taken and _same_section(seq[c.last + 1], ch):
+                after = seq[c.last + 1]
+                text, end = text + "\n" * (after.start_line - end) + after.text, after.end_line
+                taken.add(c.last + 1)
+            out.append(replace(c, chunk=replace(ch, start_line=start, end_line=end, text=text)))
+        return out
+
+
+def _same_section(a: Chunk, b: Chunk) -> bool:
+    return a.source == b.source and a.heading == b.heading
 
 
 def to_passage(c: Candidate) -> Passage:

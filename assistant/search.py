@@ -32,6 +32,7 @@ class SearchResult:
     passages: list[Passage]
     candidates: list[Candidate]  # merged, best first: the signals behind each passage
     notices: list[str] = field(default_factory=list)
+    context: list[Passage] = field(default_factory=list)  # each passage widened by its neighbouring chunks
 
 
 def clean_question(text: str) -> str:
@@ -80,6 +81,8 @@ class Searcher:
         query = _SPACE.sub(" ", query).strip()
         merged = self.retriever.merge(self.retriever.candidates(query))
         passages = [to_passage(c) for c in merged[:k]]
+        context = [to_passage(c) for c in self.retriever.widen(merged[:k])]
         if self.redactor is not None:
             passages = [replace(p, text=self.redactor.redact(p.text)) for p in passages]
-        return SearchResult(query, passages, merged, notices)
+            context = [replace(p, text=self.redactor.redact(p.text)) for p in context]
+        return SearchResult(query, passages, merged, notices, context)

@@ -162,3 +162,36 @@ def test_third_language_question_still_answers_from_the_notes(comp: Components) 
 def test_huge_question_is_truncated_with_a_notice(comp: Components) -> None:
     a = comp.assistant.answer("git 查看代码行数 " + "x" * 100_000)
     assert any("first" in n for n in a.notices)
+
+
+def best_line(comp: Components, question: str, history: Sequence[Turn] = ()) -> int:
+    d = comp.assistant.prepare(question, history)
+    assert d.result is not None
+    focus = question if history else ""
+    scored = comp.assistant.lines.score(d.result.query, d.result.passages, focus=focus)
+    return max((s, sp.passage.start_line + i) for sp in scored for i, s in enumerate(sp.scores))[1]
+
+
+def test_line_scores_find_the_answering_line_across_languages(comp: Components) -> None:
+    # the real embedder and BM25 statistics: an English question, a Chinese title over the command
+    assert best_line(comp, "how do I count the lines of code in a git repo?") in (41, 42)
+
+
+def test_a_follow_up_scores_its_own_terms_above_the_earlier_turn(comp: Components) -> None:
+    history = [
+        Turn("user", "slurm.conf 里 SlurmdTimeout=300 是什么意思"),
+        Turn("assistant", "slurmd 未响应多少秒后设为 DOWN [1]"),
+    ]
+    line = best_line(comp, "那 MinJobAge 呢", history)
+    assert "MinJobAge" in (ROOT / "notes" / "ops-notes.md").read_text(encoding="utf-8").split("\n")[line - 1]
+
+
+def test_evidence_fits_the_budget_and_cites_exact_lines(comp: Components) -> None:
+    d = comp.assistant.prepare("slurm.conf 里 JobCompType 有哪些取值")
+    notes = (ROOT / "notes" / "ops-notes.md").read_text(encoding="utf-8").split("\n")
+    used = sum(comp.tokens(e.text) + comp.tokens(e.heading) + 4 for e in d.evidence)
+    assert d.evidence and used <= comp.assistant.config.context_tokens
+    for e in d.evidence:
+        if "[redacted]" not in e.text:
+            assert e.text == "\n".join(notes[e.start_line - 1 : e.end_line])
+    assert any("Elasticsearch" in e.text for e in d.evidence)

@@ -1,0 +1,27 @@
+"""The output guard's streaming hold-back: nothing that may still grow into a secret is shown."""
+
+from __future__ import annotations
+
+from assistant.guard import OutputGuard
+from assistant.secrets import Redactor
+
+GUARD = OutputGuard(Redactor())
+
+
+def test_chinese_text_streams_without_waiting_for_a_space() -> None:
+    assert GUARD.streamable("在配置里用", ()) == "在配置里用"
+    assert GUARD.streamable("先运行 `kubectl get", ()) == "先运行 `kubectl "
+
+
+def test_a_value_being_typed_is_held_back_until_it_ends() -> None:
+    secret = "Qz8vLm2pWx"
+    shown = [GUARD.streamable("密码是 " + secret[:k], (secret,)) for k in range(1, len(secret) + 1)]
+    assert all("Qz8" not in s for s in shown)
+    assert GUARD.streamable(f"密码是 {secret}。", (secret,)) == "密码是 [redacted]。"
+
+
+def test_streamed_prefixes_only_grow() -> None:
+    text = "用 `requirepass` 设置密码 [1]，然后重启 redis。"
+    shown = [GUARD.streamable(text[:k], ()) for k in range(len(text) + 1)]
+    assert all(b.startswith(a) for a, b in zip(shown, shown[1:], strict=False))
+    assert shown[-1] == text
