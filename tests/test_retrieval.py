@@ -162,3 +162,28 @@ def test_never_built_index_says_how_to_build(tmp_path: Path) -> None:
     c = Components(load_settings(environ={}, overrides=overrides))
     with pytest.raises(StoreError, match="notes-assistant index"):
         c.searcher.search("kubectl")
+
+
+def test_widen_adds_each_neighbouring_chunk_once_with_exact_text(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    body = "\n".join(f"option_{i} = {i}    # setting number {i} of the long list" for i in range(120))
+    (notes / "conf.md").write_text("# conf\n" + body + "\n", encoding="utf-8")
+    c = Components(load_settings(environ={}, overrides={"notes_dir": notes, "index_dir": tmp_path / "ix", "chroma_url": ""}))
+    with c.write_lock():
+        c.syncer.sync(notes)
+    ranked = c.retriever.candidates("option_60")
+    assert len(c.retriever.corpus().sequence) >= 4  # the section spans several chunks
+    top = ranked[:2]
+    wide = c.retriever.widen(top)
+    lines = (notes / "conf.md").read_text(encoding="utf-8").split("\n")
+    seen: set[int] = set()
+    for before, after in zip(top, wide, strict=True):
+        assert after.chunk.start_line <= before.chunk.start_line and after.chunk.end_line >= before.chunk.end_line
+        assert after.chunk.text == "\n".join(lines[after.chunk.start_line - 1 : after.chunk.end_line])
+        span = set(range(after.chunk.start_line, after.chunk.end_line + 1))
+        assert not span & seen  # a neighbour joins one candidate only
+        seen |= span
+    assert any(
+        a.chunk.end_line > b.chunk.end_line or a.chunk.start_line < b.chunk.start_line for b, a in zip(top, wide, strict=True)
+    )
