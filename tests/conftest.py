@@ -221,3 +221,11 @@ def fake() -> Iterator[Any]:
     api = FakeSlackApi().start()
     yield api
     api.stop()
+
+
+def ref_covering(text: str, line: int, source: str = "ops-notes.md") -> str | None:
+    """The first ``source:start-end`` reference in ``text`` whose range holds ``line``."""
+    for m in re.finditer(rf"{re.escape(source)}:(\d+)-(\d+)", text):
+        if int(m.group(1)) <= line <= int(m.group(2)):
+            return m.group(0)
+    return None

@@ -193,7 +193,8 @@ def test_reindex_runs_in_the_background_while_answers_keep_coming(tmp_path: Path
         assert service.start_sync() and not service.start_sync()
         assert service.status().syncing and "re-indexing" in status_markdown(service.status())
         answer = comp.assistant.answer("kubectl scale deployment")
-        assert answer.grounded and answer.citations[0].ref == "k8s.md:1-4"
+        c = answer.citations[0]
+        assert answer.grounded and c.source == "k8s.md" and c.start_line <= 4 <= c.end_line
     service.wait(60)
     status = service.status()
     assert not status.syncing and status.message.startswith("synced: 1 chunks added")

@@ -97,8 +97,8 @@ def to_mrkdwn(markdown: str) -> str:
             out.append(FENCE)
         elif fence is not None:
             out.append(escape(line).replace(FENCE, "`\u200b``"))
-        else:
-            out.append(_prose_line(line))
+        else:  # a stray ``` inside prose would open a code block in Slack: break it up
+            out.append(_prose_line(line).replace(FENCE, "`\u200b``"))
     if fence is not None:
         out.append(FENCE)
     return "\n".join(out).strip("\n")
