@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.grounding import ASCII_TERM
+from assistant.grounding import identifiers
 from assistant.prompts import Prompts
 from assistant.search import condense
 from assistant.types import LLM, ChatMessage, LLMError, Turn
@@ -33,8 +33,7 @@ def usable(rewrite: str, question: str) -> bool:
     if not 2 <= len(rewrite) <= 300 or "`" in rewrite or re.search(r"\[\d{1,3}\]", rewrite):
         return False
     low = rewrite.lower()
-    names = [m.group(0) for m in ASCII_TERM.finditer(question) if re.search(r"[\d_./=+:-]|[a-z][A-Z]", m.group(0))]
-    if any(n.lower() not in low for n in names):
+    if any(n.lower() not in low for n in identifiers(question)):
         return False
     asked = set(tokenize(question))
     return not asked or bool(asked & set(tokenize(rewrite)))

@@ -23,6 +23,7 @@ from functools import lru_cache
 from assistant.retrieval import Candidate, Corpus
 from index.lexical import expand, tokenize
 
+_IDENTIFIER = re.compile(r"[\d_./=+:-]|[a-z][A-Z]")
 ASCII_TERM = re.compile(r"[A-Za-z][A-Za-z0-9_.+=/:-]*[A-Za-z0-9]|[A-Za-z]{2,}")
 RARE_ZIPF = 3.0
 
@@ -41,6 +42,17 @@ def _zipf(word: str) -> float:
     from wordfreq import zipf_frequency
 
     return float(zipf_frequency(word, "en"))
+
+
+def identifiers(question: str) -> list[str]:
+    """The identifiers a question names (JobCompType, sched/hold, KillWait=30, -LLL): written with
+    symbols, digits or inner capitals, unlike ordinary words (CPU, FUTURE and node are not)."""
+    out = []
+    for m in ASCII_TERM.finditer(question):
+        term = m.group(0).strip(".:-/")
+        if len(term) >= 3 and _IDENTIFIER.search(term) and term not in out:
+            out.append(term)
+    return out
 
 
 def is_specific(term: str) -> bool:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.grounding import ASCII_TERM
+from assistant.grounding import identifiers
 from assistant.retrieval import Corpus
 from assistant.types import Passage
 from index.embedders import Embedder
@@ -138,11 +138,6 @@ def _distinct(matched: set[str]) -> set[str]:
 
 
 def _named(question: str) -> list[re.Pattern[str]]:
-    """The identifiers the question names (JobCompType, sched/hold, KillWait=30, FUTURE): written
-    with symbols, digits or capitals inside, unlike ordinary words. As whole-word patterns."""
-    names = set()
-    for m in ASCII_TERM.finditer(question):
-        term = m.group(0).strip(".:-/")
-        if len(term) >= 3 and re.search(r"[\d_./=+:-]|[a-z][A-Z]", term):
-            names.add(term.lower())
-    return [re.compile(rf"(?<![a-z0-9]){re.escape(n)}(?![a-z0-9])") for n in sorted(names)]
+    """The identifiers the question names, as whole-word patterns (lowercased)."""
+    names = sorted({n.lower() for n in identifiers(question)})
+    return [re.compile(rf"(?<![a-z0-9]){re.escape(n)}(?![a-z0-9])") for n in names]

@@ -48,3 +48,10 @@ def test_usable_keeps_identifiers_and_shares_a_word() -> None:
     assert not usable("ip addr del 10.50.114.157/32 dev eth0", "用完了怎么把它删掉")
     assert not usable("what does MinJobAge mean?", "and KillWait=30?")
     assert not usable("x" * 400, "and then?")
+
+
+def test_identifiers_are_keys_paths_and_flags_not_ordinary_words() -> None:
+    from assistant.grounding import identifiers
+
+    q = "slurm.conf 里 JobCompType、SchedulerType=sched/hold 和 KillWait=30 的 CPU node FUTURE 是什么"
+    assert identifiers(q) == ["slurm.conf", "JobCompType", "SchedulerType=sched/hold", "KillWait=30"]
