@@ -20,7 +20,7 @@ from assistant.types import LLM, ChatMessage, LLMError, Turn
 from index.lexical import tokenize
 
 _MARKERS = re.compile(r"\[\d{1,3}\]|```.*?```", re.S)
-HISTORY_CHARS = 300  # of each earlier turn: the topic, not the whole answer
+HISTORY_CHARS = 200  # of each earlier turn: the topic, not the whole answer
 MAX_TOKENS = 48
 
 
@@ -49,7 +49,7 @@ class Condenser:
         cheap = condense(question, history)
         if self.llm is None or not history:
             return cheap
-        prompt = self.prompts.condense.render(history=[_brief(t) for t in history[-4:]], question=question)
+        prompt = self.prompts.condense.render(history=[_brief(t) for t in history[-2:]], question=question)
         # The same system message as answers: it keeps llama.cpp's cached prefix (the template
         # would otherwise insert its own default system prompt and evict ours).
         messages = [ChatMessage("system", self.prompts.system), ChatMessage("user", prompt)]
