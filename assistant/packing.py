@@ -124,7 +124,7 @@ def select(
     count: Callable[[str], int],
     *,
     budget: int,
-    window_tokens: int = 120,
+    window_tokens: int = 150,
     min_ratio: float = 0.5,
     floor_ratio: float = 0.3,
     new_terms: float = 0.1,

@@ -19,6 +19,7 @@ from index.store import NoteStore
 
 RRF_K = 60
 HEADING_ONLY_WEIGHT = 0.3
+WIDE_LINES = 120  # a widened passage, joined with a touching one, stays under this many lines
 
 
 def _heading_only(chunk: Chunk) -> bool:
@@ -137,13 +138,13 @@ class HybridRetriever:
                 kept.append(cand)
         return kept
 
-    def _join(self, a: Candidate, b: Candidate) -> Candidate | None:
+    def _join(self, a: Candidate, b: Candidate, max_lines: int | None = None) -> Candidate | None:
         ca, cb = a.chunk, b.chunk
         if ca.source != cb.source or ca.heading != cb.heading or a.order < 0 or b.order < 0:
             return None
         first, second = (a, b) if a.order < b.order else (b, a)
         lines = max(ca.end_line, cb.end_line) - min(ca.start_line, cb.start_line) + 1
-        if second.order != first.last + 1 or lines > self.max_merged_lines:
+        if second.order != first.last + 1 or lines > (max_lines or self.max_merged_lines):
             return None
         # Consecutive chunks: every line between them is blank, so the text stays exact.
         gap = second.chunk.start_line - first.chunk.end_line
@@ -158,23 +159,31 @@ class HybridRetriever:
         at most one candidate, the better-ranked. For picking lines, not for ranking."""
         seq = self.corpus().sequence
         taken = {i for c in ranked if c.order >= 0 for i in range(c.order, c.last + 1)}
-        out = []
+        out: list[Candidate] = []
         for c in ranked:
             ch = c.chunk
             if c.order < 0 or c.last >= len(seq):
                 out.append(c)
                 continue
-            text, start, end = ch.text, ch.start_line, ch.end_line
+            text, start, end, first, last = ch.text, ch.start_line, ch.end_line, c.order, c.last
             # Neighbours in file order: every line between them is blank, so the text stays exact.
             if c.order > 0 and c.order - 1 not in taken and _same_section(seq[c.order - 1], ch):
                 before = seq[c.order - 1]
-                text, start = before.text + "\n" * (start - before.end_line) + text, before.start_line
+                text, start, first = before.text + "\n" * (start - before.end_line) + text, before.start_line, c.order - 1
                 taken.add(c.order - 1)
             if c.last + 1 < len(seq) and c.last + 1 not in taken and _same_section(seq[c.last + 1], ch):
                 after = seq[c.last + 1]
-                text, end = text + "\n" * (after.start_line - end) + after.text, after.end_line
+                text, end, last = text + "\n" * (after.start_line - end) + after.text, after.end_line, c.last + 1
                 taken.add(c.last + 1)
-            out.append(replace(c, chunk=replace(ch, start_line=start, end_line=end, text=text)))
+            wide = replace(c, chunk=replace(ch, start_line=start, end_line=end, text=text), order=first, last=last)
+            # Two widened candidates that now touch become one, so a list cut by a chunk boundary stays whole.
+            for i, kept in enumerate(out):
+                joined = self._join(kept, wide, max_lines=WIDE_LINES)
+                if joined is not None:
+                    out[i] = joined
+                    break
+            else:
+                out.append(wide)
         return out
 
 
