@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from assistant.citations import check
+from assistant.citations import MARKER, check
 from assistant.condense import Condenser
 from assistant.extractive import extractive_answer
 from assistant.grounding import GateResult, GroundingGate
@@ -28,7 +28,6 @@ from assistant.types import LLM, Answer, ChatMessage, LLMError, StreamEvent, Tur
 from index.tokens import TokenCounter
 
 SENTINEL = "NOT_IN_NOTES"
-_MARKER = re.compile(r"\[\d{1,3}(?:\s*[,，、]\s*\d{1,3})*\]")
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ class Draft:
 
 def _echoes(answer: str, question: str) -> bool:
     """The model only repeated the question back."""
-    a = re.sub(r"\W+", "", _MARKER.sub("", answer)).lower()
+    a = re.sub(r"\W+", "", MARKER.sub("", answer)).lower()
     q = re.sub(r"\W+", "", question).lower()
     return bool(a) and (a == q or (a in q and len(a) >= len(q) // 2))
 
@@ -83,6 +82,7 @@ class AnswerChain:
         self.guard = guard
         self.config = config
         self.backend = llm.name if llm is not None else "extractive"
+        self.condenser = Condenser(llm, prompts, timeout_s=min(15.0, config.timeout_s))
         self._prepare: Any = None
 
     def warm(self) -> None:
@@ -113,8 +113,7 @@ class AnswerChain:
     def _condense(self, d: Draft) -> Draft:
         if not d.history:
             return d
-        condenser = Condenser(self.llm, self.prompts, timeout_s=min(15.0, self.config.timeout_s))
-        return replace(d, standalone=condenser.standalone(d.question, d.history))
+        return replace(d, standalone=self.condenser.standalone(d.question, d.history))
 
     def _retrieve(self, d: Draft) -> Draft:
         result = self.searcher.search(d.question, d.history, k=self.config.k, standalone=d.standalone or None)
@@ -171,8 +170,7 @@ class AnswerChain:
                     yield StreamEvent("token", safe[emitted:])
                     emitted = len(safe)
         except LLMError as exc:
-            notice = self.prompts.message("fallback_notice", d.lang, reason=str(exc))
-            yield StreamEvent("done", answer=self._extractive(d, [notice]))
+            yield StreamEvent("done", answer=self._fallback(d, str(exc)))
             return
         yield StreamEvent("done", answer=self._finish(d, raw))
 
@@ -180,28 +178,32 @@ class AnswerChain:
         assert d.result is not None
         text = raw.strip()
         if not text:
-            return self._extractive(d, [self.prompts.message("fallback_notice", d.lang, reason="empty answer")])
+            return self._fallback(d, "empty answer")
         if SENTINEL in text:
             # The gate found the notes on topic; measured on the dev set, the 1.5B model's own
             # "not in notes" was wrong every time it disagreed. Show the lines instead.
             return self._extractive(d, [self.prompts.message("model_no_answer", d.lang)])
         if _echoes(text, d.question):
-            return self._extractive(d, [self.prompts.message("fallback_notice", d.lang, reason="unusable answer")])
+            return self._fallback(d, "unusable answer")
         text = self.guard.clean(text, d.secrets)
-        if not _MARKER.search(text):  # the model cited nothing: attribute to the passage it used most
+        if not MARKER.search(text):  # the model cited nothing: attribute to the passage it used most
             best = self.guard.best_support(text, list(d.evidence))
             if best is None:
-                return self._extractive(d, [self.prompts.message("fallback_notice", d.lang, reason="unusable answer")])
+                return self._fallback(d, "unusable answer")
             text = f"{text} [{best.n}]"
         checked = check(text, list(d.evidence), self.prompts.message("not_verbatim", d.lang))
         if checked.unsupported_spans and checked.unsupported_spans == checked.code_spans:
             # Every command the model gave is absent from the notes: quote the notes instead.
             reason = "its commands are not in your notes"
-            return self._extractive(d, [self.prompts.message("fallback_notice", d.lang, reason=reason)])
+            return self._fallback(d, reason)
         text, cites = checked.text, checked.citations
         if not cites:
-            return self._extractive(d, [self.prompts.message("fallback_notice", d.lang, reason="no valid citation")])
+            return self._fallback(d, "no valid citation")
         return Answer(text, cites, True, d.standalone, self.backend, notices=list(d.notices))
+
+    def _fallback(self, d: Draft, reason: str) -> Answer:
+        """The notes quoted instead of the model's answer, saying why."""
+        return self._extractive(d, [self.prompts.message("fallback_notice", d.lang, reason=reason)])
 
     def _extractive(self, d: Draft, notices: list[str]) -> Answer:
         assert d.result is not None

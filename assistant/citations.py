@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from assistant.packing import Evidence
 from assistant.types import Citation
 
-_MARKER = re.compile(r"\[(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\]")
+MARKER = re.compile(r"\[(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\]")  # [1], [1, 2], [1、2]
 _CODE = re.compile(r"```[^\n]*\n(?P<block>.*?)```|`(?P<span>[^`\n]+)`", re.S)
 _WS = re.compile(r"\s+")
 
@@ -49,7 +49,7 @@ def renumber(text: str, evidence: list[Evidence]) -> tuple[str, list[Evidence]]:
                 kept.append(order.index(n) + 1)
         return "".join(f"[{k}]" for k in dict.fromkeys(kept))
 
-    new = _MARKER.sub(sub, text)
+    new = MARKER.sub(sub, text)
     new = re.sub(r"[ \t]+\n", "\n", new)
     return new.strip(), [evidence[n - 1] for n in order]
 
@@ -57,7 +57,7 @@ def renumber(text: str, evidence: list[Evidence]) -> tuple[str, list[Evidence]]:
 def repoint(text: str, evidence: list[Evidence]) -> str:
     """Cite the passages that hold a statement's commands, when the model cited another one."""
     out, last = [], 0
-    for m in _MARKER.finditer(text):
+    for m in MARKER.finditer(text):
         segment = text[last : m.start()]
         cited = [int(x) for x in re.split(r"\s*[,，、]\s*", m.group(1))]
         keep: list[int] = []  # cited passages that hold one of the commands

@@ -13,24 +13,25 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assistant.citations import MARKER
 from assistant.grounding import identifiers
 from assistant.prompts import Prompts
 from assistant.search import condense
 from assistant.types import LLM, ChatMessage, LLMError, Turn
 from index.lexical import tokenize
 
-_MARKERS = re.compile(r"\[\d{1,3}\]|```.*?```", re.S)
+_CODE_BLOCK = re.compile(r"```.*?```", re.S)
 HISTORY_CHARS = 200  # of each earlier turn: the topic, not the whole answer
 MAX_TOKENS = 48
 
 
 def _brief(turn: Turn) -> Turn:
-    text = _MARKERS.sub("", turn.content).strip()
+    text = MARKER.sub("", _CODE_BLOCK.sub("", turn.content)).strip()
     return Turn(turn.role, text[:HISTORY_CHARS])
 
 
 def usable(rewrite: str, question: str) -> bool:
-    if not 2 <= len(rewrite) <= 300 or "`" in rewrite or re.search(r"\[\d{1,3}\]", rewrite):
+    if not 2 <= len(rewrite) <= 300 or "`" in rewrite or MARKER.search(rewrite):
         return False
     low = rewrite.lower()
     if any(n.lower() not in low for n in identifiers(question)):

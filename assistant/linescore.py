@@ -83,8 +83,9 @@ class LineScorer:
             return [ScoredPassage(p, tuple(0.0 for _ in lines)) for p, lines in zip(passages, split, strict=True)]
         vectors = self._vectors(texts)
         dense = vectors @ np.asarray(self.embedder.embed_query(query), dtype=np.float32).reshape(-1)
-        matched = [frozenset(_distinct(set(tokenize(t)).intersection(weights))) for t in texts]
-        lexical = _lexical(matched, [len(tokenize(t)) for t in texts], weights)
+        tokens = [tokenize(t) for t in texts]
+        matched = [frozenset(_distinct(set(toks).intersection(weights))) for toks in tokens]
+        lexical = _lexical(matched, [len(toks) for toks in tokens], weights)
         named = _named(focus or query)
         if named:  # a key, command or flag the user typed, found literally in the line
             found = [sum(bool(n.search(t.lower())) for n in named) / len(named) for t in texts]

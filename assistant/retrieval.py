@@ -140,7 +140,7 @@ class HybridRetriever:
 
     def _join(self, a: Candidate, b: Candidate, max_lines: int | None = None) -> Candidate | None:
         ca, cb = a.chunk, b.chunk
-        if ca.source != cb.source or ca.heading != cb.heading or a.order < 0 or b.order < 0:
+        if not _same_section(ca, cb) or a.order < 0 or b.order < 0:
             return None
         first, second = (a, b) if a.order < b.order else (b, a)
         lines = max(ca.end_line, cb.end_line) - min(ca.start_line, cb.start_line) + 1
