@@ -8,6 +8,10 @@ the small model's own yes/no judgement does not either. This gate combines:
    English by word frequency) that appears nowhere in the notes means the notes
    do not cover the question (``git bisect``, ``sinfo``, ``gzip``...). Common
    English words are never counted: they are naturally absent from Chinese notes.
+   Except in two positions: written as a flag (``--previous``), or right after a
+   command the notes run with subcommands (``git stash``, ``terraform destroy``).
+   Hyphenated prose (``on-chip``, ``re-registers``) is not a term, and of
+   alternatives (``centos/rhel``) one in the notes is enough.
 2. Retrieval evidence: the best dense similarity and the best BM25 score must
    reach thresholds calibrated on the dev set (``eval answers`` reports them).
 3. Answer-side checks (in the chain): an answer that itself says the notes do
@@ -21,11 +25,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from assistant.retrieval import Candidate, Corpus
+from index.lexical import STOP_EN as _STOP
 from index.lexical import expand, tokenize
 
 _IDENTIFIER = re.compile(r"[\d_./=+:-]|[a-z][A-Z]")
 ASCII_TERM = re.compile(r"[A-Za-z][A-Za-z0-9_.+=/:-]*[A-Za-z0-9]|[A-Za-z]{2,}")
 RARE_ZIPF = 3.0
+HEAD_ZIPF = 4.0  # a command the notes run (git, kubectl, helm) is rarer than everyday words (name, type)
 
 
 @dataclass(frozen=True)
@@ -64,21 +70,72 @@ def is_specific(term: str) -> bool:
 
 def unknown_terms(question: str, corpus: Corpus) -> list[str]:
     """Specific ASCII terms of the question that the notes never mention."""
-    vocabulary = corpus.lexical.vocabulary
     out = []
     for m in ASCII_TERM.finditer(question):
         term = m.group(0).strip(".:-/")
-        if not term or not is_specific(term) or corpus.mentions(term):
+        before = question[: m.start()]
+        dashes = len(before) - len(before.rstrip("-"))
+        if dashes:  # written as a flag (--previous): a term of art however common the word
+            term = "-" * min(dashes, 2) + term
+        elif not is_specific(term) or _prose(term):
             continue
-        # key=value as the user wrote it: known when both sides are in the notes.
-        if "=" in term and all(corpus.mentions(part) for part in term.split("=") if part):
+        if _known(term, corpus, translate=not dashes):
             continue
-        toks = tokenize(term)
-        # A word is also known when a translation of it (glossary) is in the notes.
-        if len(toks) == 1 and any(t in vocabulary for t in expand(toks)):
+        if any(_known(alt, corpus) for alt in _alternatives(term)):  # centos/rhel: one is enough
             continue
         if term not in out:
             out.append(term)
+    for head, word in _subcommands(question, corpus):
+        if not _known(word, corpus) and not {word, f"{head} {word}"} & set(out):
+            out.append(f"{head} {word}")  # git stash, terraform destroy: the notes never run it
+    return out
+
+
+def _known(term: str, corpus: Corpus, translate: bool = True) -> bool:
+    if corpus.mentions(term):
+        return True
+    # key=value as the user wrote it: known when both sides are in the notes.
+    if "=" in term and all(corpus.mentions(part) for part in term.split("=") if part):
+        return True
+    toks = tokenize(term)
+    # A word is also known when a translation of it (glossary) is in the notes.
+    return translate and len(toks) == 1 and any(t in corpus.lexical.vocabulary for t in expand(toks))
+
+
+def _alternatives(term: str) -> list[str]:
+    """``daemon/service``: words offered as alternatives (not a path such as sched/hold)."""
+    parts = term.split("/")
+    return parts if len(parts) > 1 and all(p.isalpha() for p in parts) else []
+
+
+def _prose(term: str) -> bool:
+    """``on-chip``, ``re-registers``, ``virtual-to-physical``: English words joined by hyphens,
+    one of them a particle, not a command such as ``port-forward``."""
+    parts = term.split("-")
+    return len(parts) > 1 and all(p.isalpha() for p in parts) and any(len(p) < 3 or p.lower() in _PARTICLES for p in parts)
+
+
+_PARTICLES = frozenset("to in on of up by off out non pre sub the and per via".split())
+_FOLLOWER = re.compile(r"(?<![\w./-])([a-z][a-z0-9_-]+)(?= +([a-z][a-z0-9_-]*))")
+
+
+@lru_cache(maxsize=8)
+def _heads(text_lower: str) -> frozenset[str]:
+    """Commands the notes run with subcommands (kubectl get, git push): a word that at least two
+    different lowercase words follow, and that is not an everyday English word."""
+    follows: dict[str, set[str]] = {}
+    for m in _FOLLOWER.finditer(text_lower):
+        follows.setdefault(m.group(1), set()).add(m.group(2))
+    return frozenset(h for h, ws in follows.items() if len(ws) >= 2 and _zipf(h) < HEAD_ZIPF)
+
+
+def _subcommands(question: str, corpus: Corpus) -> list[tuple[str, str]]:
+    heads = _heads(corpus.text_lower)
+    out = []
+    for m in _FOLLOWER.finditer(question.lower()):
+        head, word = m.group(1), m.group(2)
+        if head in heads and word not in _STOP and len(word) >= 3:
+            out.append((head, word))
     return out
 
 

@@ -28,6 +28,7 @@ _STOP_EN = set(
     "you your it its this that with by from at as can could should would will there their them then "
     "use using used get set make want need have has into out up down about any all so if not no".split()
 )
+STOP_EN = frozenset(_STOP_EN)
 _STOP_ZH = set(
     "的 了 是 在 和 与 或 及 怎么 怎样 如何 什么 哪些 哪个 一个 这个 那个 吗 呢 吧 啊 我 你 他 它 要 想 "
     "能 会 可以 用 把 被 对 就 都 也 还 有 没有 里 中 上 下 时候 分别 一下 么 啥 干嘛".split()

@@ -1,0 +1,59 @@
+"""The "not in your notes" gate's named-term evidence, on a small real lexical index."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.grounding import unknown_terms
+from assistant.retrieval import Corpus
+from index.lexical import LexicalIndex
+
+NOTES = """\
+git push origin HEAD:feature/x
+git fetch origin
+git cherry-pick 5e882fe
+kubectl get pods -o wide
+kubectl describe pod web
+kubectl delete pvc data
+sudo yum-config-manager --add-repo https://rpm.releases.hashicorp.com/RHEL/hashicorp.repo
+systemctl daemon-reload && systemctl restart slurmrestd
+SchedulerType=sched/hold
+tcpdump -n port 80
+terraform init
+ldapsearch -x -b dc=example
+"""
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Corpus:
+    docs = [(f"c{i}", line) for i, line in enumerate(NOTES.splitlines())]
+    return Corpus({}, {}, LexicalIndex.build(docs), NOTES.lower())
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("git stash 之后怎么恢复", ["git stash"]),  # a subcommand the notes never run, however common the word
+        ("how to use kubectl logs --previous", ["kubectl logs", "--previous"]),  # a flag, however common the word
+        ("git bisect 怎么用", ["bisect"]),  # rare word: named once, not twice
+        ("how do I port-forward a service with kubectl?", ["port-forward"]),
+    ],
+)
+def test_terms_the_notes_never_use_are_named(corpus: Corpus, question: str, expected: list[str]) -> None:
+    assert sorted(unknown_terms(question, corpus)) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what's the small on-chip cache that remembers virtual-to-physical translations?",  # hyphenated prose
+        "node got marked down and re-registers later, why?",
+        "what's the ldap server daemon/service called?",  # alternatives: one of them is in the notes
+        "install terraform on centos/rhel",
+        "git push to a remote branch",  # a subcommand the notes do run
+        "what does SchedulerType=sched/hold do?",
+        "how do I capture packets on port 80?",  # ordinary English words are never held against a question
+    ],
+)
+def test_ordinary_wording_is_not_held_against_a_question(corpus: Corpus, question: str) -> None:
+    assert unknown_terms(question, corpus) == []
