@@ -18,6 +18,17 @@ from index.lexical import tokenize
 
 MIN_SECRET_LEN = 4
 _TAIL = re.compile(r"[\x21-\x7e]+\Z")  # a trailing run of printable, non-space ASCII
+_BREAKS = frozenset("`()[]{}<>\"',;")  # delimiters: what follows one is a new word
+
+
+def _before_partial(raw: str, cut: int, secrets: tuple[str, ...]) -> int:
+    """``cut``, moved back to where the text starts to spell a known secret (its first k characters)."""
+    for v in secrets:
+        for k in range(min(len(v), cut), 0, -1):
+            if raw.endswith(v[:k], 0, cut):
+                cut -= k
+                break
+    return cut
 
 
 class OutputGuard:
@@ -43,10 +54,14 @@ class OutputGuard:
 
     def streamable(self, raw: str, secrets: tuple[str, ...]) -> str:
         """The cleaned text up to the last character that cannot be part of a credential
-        (whitespace, or any non-ASCII character such as Chinese): safe to show already.
-        The run of printable ASCII at the end may still be growing into a secret."""
+        (whitespace, any non-ASCII character such as Chinese, a quote or bracket): safe to
+        show already. The word of printable ASCII at the end may still be growing into a
+        secret, and so may text that spells the start of a known secret value."""
         m = _TAIL.search(raw)
-        cut = m.start() if m else len(raw)
+        cut = len(raw)
+        if m:  # show the run up to its last quote or bracket: a value starts after one, never inside
+            cut = m.start() + max((i + 1 for i, ch in enumerate(m.group(0)) if ch in _BREAKS), default=0)
+            cut = _before_partial(raw, cut, secrets)
         return self.clean(raw[:cut], secrets) if cut > 0 else ""
 
     @staticmethod

@@ -94,12 +94,16 @@ class LineScorer:
         for rank, (p, lines) in enumerate(zip(passages, split, strict=True)):
             prior = self.rank_weight / (1 + 0.3 * rank)
             scores, covers = [], []
+            path = _path_parts(p.heading)
             for line in lines:
                 if not line.strip():
                     scores.append(0.0)
                     covers.append(frozenset[str]())
                     continue
-                scores.append(float(lexical[i] + self.dense_weight * max(0.0, dense[i]) + prior))
+                if _HEADING.sub("", line).strip().lower() in path:  # the prompt shows the heading path already
+                    scores.append(0.0)
+                else:
+                    scores.append(float(lexical[i] + self.dense_weight * max(0.0, dense[i]) + prior))
                 covers.append(matched[i])
                 i += 1
             out.append(ScoredPassage(p, tuple(scores), tuple(covers), weights))
@@ -130,6 +134,13 @@ def _lexical(matched: list[frozenset[str]], lengths: list[int], weights: Mapping
     raw = np.array([sum(weights[t] for t in toks) for toks in matched]) * norm
     top = raw.max()
     return raw / top if top > 0 else raw
+
+
+_HEADING = re.compile(r"^#{1,6}\s+")
+
+
+def _path_parts(heading: str) -> frozenset[str]:
+    return frozenset(part.strip().lower() for part in heading.split(">") if part.strip())
 
 
 def _distinct(matched: set[str]) -> set[str]:

@@ -125,7 +125,7 @@ def select(
     *,
     budget: int,
     window_tokens: int = 150,
-    min_ratio: float = 0.5,
+    min_ratio: float = 0.6,
     floor_ratio: float = 0.3,
     new_terms: float = 0.1,
     max_pieces: int = 4,

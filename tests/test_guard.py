@@ -25,3 +25,20 @@ def test_streamed_prefixes_only_grow() -> None:
     shown = [GUARD.streamable(text[:k], ()) for k in range(len(text) + 1)]
     assert all(b.startswith(a) for a, b in zip(shown, shown[1:], strict=False))
     assert shown[-1] == text
+
+
+def test_a_quote_or_bracket_ends_a_word_so_a_command_starts_showing_at_once() -> None:
+    assert GUARD.streamable("`kubectl", ()) == "`"
+    assert GUARD.streamable("`ssl_cacert.pem` [1", ()) == "`ssl_cacert.pem` ["
+
+
+def test_a_value_after_a_quote_is_still_held_until_it_ends() -> None:
+    partial = GUARD.streamable('curl -d \'{"password":"s3cr', ())
+    assert "s3cr" not in partial and partial.endswith('"password":"')
+    assert "s3cr3tPw" not in GUARD.streamable('curl -d \'{"password":"s3cr3tPw"}\' ', ())
+
+
+def test_text_that_starts_to_spell_a_known_secret_is_held_even_after_a_bracket() -> None:
+    secret = "ab(cd)ef9"
+    shown = [GUARD.streamable("值是 " + secret[:k], (secret,)) for k in range(1, len(secret) + 1)]
+    assert all("ab" not in s for s in shown)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from assistant.linescore import ScoredPassage, _distinct, _lexical
+from typing import Any
+
+from assistant.linescore import LineScorer, ScoredPassage, _distinct, _lexical
 from assistant.packing import select, window
+from assistant.retrieval import Corpus
 from assistant.types import Passage
+from index.lexical import LexicalIndex
 
 
 def count(text: str) -> int:
@@ -90,3 +94,11 @@ def test_lexical_counts_a_concept_once_and_prefers_short_lines() -> None:
     weights = {"sar": 2.0, "dev": 1.0}
     s = _lexical([frozenset({"sar", "dev"}), frozenset({"sar", "dev"}), frozenset()], [2, 32, 1], weights)
     assert s[0] == 1.0 and 0 < s[1] < s[0] and s[2] == 0
+
+
+def test_a_heading_line_that_the_heading_path_shows_is_never_an_anchor(use_embedder: Any) -> None:
+    text = "### kubernetes volume\n1. volume 支持多种后端：emptyDir、hostPath、NFS"
+    corpus = Corpus({}, {}, LexicalIndex.build([("c0", text)]), text.lower())
+    passage = Passage("notes.md", "kubernetes k8s > kubernetes volume", 10, 11, text, 0.0)
+    [sp] = LineScorer(use_embedder, lambda: corpus).score("kubernetes volume backends", [passage])
+    assert sp.scores[0] == 0.0 and sp.scores[1] > 0.5
