@@ -6,6 +6,9 @@
 - A marker is re-pointed when the statement it closes quotes a command that is
   verbatim in other passages but not in the cited one (small models tend to
   cite [1] for everything).
+- A code span that copies part of one line of the passages is widened to the
+  whole line (``systemctl restart slurmrestd`` -> ``systemctl daemon-reload &&
+  systemctl restart slurmrestd``): small models drop the half that matters.
 - A command or code span that does not appear in any given passage is
   flagged inline as not verbatim; the counts feed the grounding decision.
 """
@@ -21,6 +24,11 @@ from assistant.types import Citation
 MARKER = re.compile(r"\[(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\]")  # [1], [1, 2], [1、2]
 _CODE = re.compile(r"```[^\n]*\n(?P<block>.*?)```|`(?P<span>[^`\n]+)`", re.S)
 _WS = re.compile(r"\s+")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_TRAILING_COMMENT = re.compile(r"(?:\s{2,}|\t)#")
+_WORD = re.compile(r"\w[\w.:/@=&?-]*")
+NEAR_SHARE = 0.6  # a quote that repeats this share of a passage's words came from it
+WHOLE_LINE_CHARS = 160  # a longer line (a config dump) is not worth widening a quote to
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,8 @@ def repoint(text: str, evidence: list[Evidence]) -> str:
         for c in _CODE.finditer(segment):
             span = c.group("block") if c.group("block") is not None else c.group("span")
             having = [e.n for e in evidence if len(span.strip()) >= 3 and supported(span, [e])]
+            if not having and len(span.strip()) >= 8:  # not verbatim anywhere: the passage it nearly copies
+                having = _nearly(span, evidence, cited)
             mine = [n for n in cited if n in having]
             if mine:
                 keep += [n for n in mine if n not in keep]
@@ -77,6 +87,41 @@ def repoint(text: str, evidence: list[Evidence]) -> str:
         last = m.end()
     out.append(text[last:])
     return "".join(out)
+
+
+def whole_lines(text: str, evidence: list[Evidence], max_chars: int = WHOLE_LINE_CHARS) -> str:
+    """Widen each inline code span that is part of exactly one command line of the passages to
+    that whole command (its trailing comment left out)."""
+    lines = {ln.strip() for e in evidence for ln in e.text.split("\n") if ln.strip() and "`" not in ln}
+
+    def sub(m: re.Match[str]) -> str:
+        span = m.group("span")
+        if span is None or len(span.strip()) < 3:
+            return m.group(0)
+        hits = [_code_part(ln, span.strip()) for ln in lines if span.strip() in ln]
+        if len(hits) != 1 or hits[0] == span.strip() or len(hits[0]) > max_chars or _CJK.search(hits[0]):
+            return m.group(0)  # ambiguous, already whole, too long, or prose around a command ("2. 重启systemctl ...")
+        return f"`{hits[0]}`"
+
+    return _CODE.sub(sub, text)
+
+
+def _code_part(line: str, span: str) -> str:
+    """The command before a trailing comment (``crictl ps -a    # 查看``), when it holds the span."""
+    code = _TRAILING_COMMENT.split(line, maxsplit=1)[0].rstrip()
+    return code if span in code else line
+
+
+def _nearly(span: str, evidence: list[Evidence], cited: list[int]) -> list[int]:
+    """The passage whose words a garbled quote mostly repeats, unless a cited one is about as close."""
+    words = set(_WORD.findall(span.lower()))
+    if not words:
+        return []
+    share = {e.n: len(words & set(_WORD.findall(e.text.lower()))) / len(words) for e in evidence}
+    best = max(share, key=lambda n: share[n])
+    if share[best] < NEAR_SHARE or any(share.get(n, 0.0) >= share[best] / 2 for n in cited):
+        return []
+    return [best]
 
 
 def supported(span: str, evidence: list[Evidence]) -> bool:
@@ -104,7 +149,7 @@ def flag_unverbatim(text: str, evidence: list[Evidence], label: str) -> tuple[st
 
 
 def check(text: str, evidence: list[Evidence], not_verbatim_label: str) -> Checked:
-    text, used = renumber(repoint(text, evidence), evidence)
+    text, used = renumber(repoint(whole_lines(text, evidence), evidence), evidence)
     text, total, bad = flag_unverbatim(text, evidence, not_verbatim_label)
     cites = [Citation(i, e.source, e.start_line, e.end_line, e.heading, e.text) for i, e in enumerate(used, 1)]
     return Checked(text, cites, total, bad)

@@ -12,6 +12,10 @@ EV = [
 LABEL = "(not verbatim from your notes)"
 
 
+def E(n: int, text: str) -> Evidence:
+    return Evidence(n, "a.md", "h", 1, text.count("\n") + 1, text)
+
+
 def test_invalid_markers_are_dropped_and_the_rest_renumbered() -> None:
     c = check("Use `crictl ps -a` [2] or see [7]; also [2, 1].", EV, LABEL)
     assert "[7]" not in c.text
@@ -53,3 +57,34 @@ def test_a_marker_is_repointed_to_the_passage_that_holds_the_command() -> None:
     assert repoint("`srun -N 2 hostname` [1]", ev) == "`srun -N 2 hostname` [1]"
     assert repoint("runs jobs [2]; `rm -rf /` [1]", ev) == "runs jobs [2]; `rm -rf /` [1]"
     assert repoint("`unzip html.zip -d /home/` and `srun -N 2 hostname` [1]", ev).endswith("[1][2]")
+
+
+def test_a_quote_of_part_of_a_line_is_widened_to_the_whole_line() -> None:
+    ev = [E(1, "systemctl daemon-reload && systemctl restart slurmrestd\nsystemctl status slurmrestd")]
+    checked = check("`systemctl restart slurmrestd` [1] restarts it.", ev, "(x)")
+    assert checked.text.startswith("`systemctl daemon-reload && systemctl restart slurmrestd` [1]")
+    assert checked.unsupported_spans == 0
+
+
+def test_a_quote_found_in_several_lines_or_a_long_line_stays_as_written() -> None:
+    ev = [E(1, "kubectl get pods\nkubectl get svc\n" + "Key=" + "v," * 100)]
+    assert check("`kubectl get` [1]", ev, "(x)").text == "`kubectl get` [1]"
+    assert check("`Key=v,v` [1]", ev, "(x)").text == "`Key=v,v` [1]"
+
+
+def test_a_widened_quote_leaves_out_the_comment_after_the_command() -> None:
+    ev = [E(1, "zip -q -r html.zip /home/html    # 打包为html.zip")]
+    assert check("`zip -q -r html.zip` [1]", ev, "(x)").text == "`zip -q -r html.zip /home/html` [1]"
+
+
+def test_a_quote_inside_prose_is_not_widened_to_the_prose() -> None:
+    ev = [E(1, "2. 重启systemctl restart kube-apiserver.service;")]
+    assert check("`systemctl restart kube-apiserver` [1]", ev, "(x)").text == "`systemctl restart kube-apiserver` [1]"
+
+
+def test_a_garbled_quote_is_cited_to_the_passage_it_nearly_copies() -> None:
+    line = """curl "http://localhost:9999/login" -X POST -d 'username=u&password=[redacted]'"""
+    ev = [E(1, "Content-Type: text/html"), E(2, line)]
+    garbled = line.replace("[redacted]'", "[redacted]]'")
+    checked = check(f"`{garbled}` [1]", ev, "(x)")
+    assert len(checked.citations) == 1 and checked.citations[0].text == line
