@@ -96,7 +96,7 @@ def whole_lines(text: str, evidence: list[Evidence], max_chars: int = WHOLE_LINE
 
     def sub(m: re.Match[str]) -> str:
         span = m.group("span")
-        if span is None or len(span.strip()) < 3:
+        if span is None or len(span.split()) < 2:  # one word (a path, a key) names a thing, not a command
             return m.group(0)
         hits = [_code_part(ln, span.strip()) for ln in lines if span.strip() in ln]
         if len(hits) != 1 or hits[0] == span.strip() or len(hits[0]) > max_chars or _CJK.search(hits[0]):

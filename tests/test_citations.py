@@ -88,3 +88,8 @@ def test_a_garbled_quote_is_cited_to_the_passage_it_nearly_copies() -> None:
     garbled = line.replace("[redacted]'", "[redacted]]'")
     checked = check(f"`{garbled}` [1]", ev, "(x)")
     assert len(checked.citations) == 1 and checked.citations[0].text == line
+
+
+def test_a_single_word_quote_such_as_a_path_is_never_widened() -> None:
+    ev = [E(1, "zip -q -r html.zip /home/html")]
+    assert check("打包 `/home/html` 目录 [1]", ev, "(x)").text == "打包 `/home/html` 目录 [1]"
