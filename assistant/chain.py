@@ -32,7 +32,7 @@ SENTINEL = "NOT_IN_NOTES"
 
 @dataclass(frozen=True)
 class ChainConfig:
-    context_tokens: int = 200
+    context_tokens: int = 185
     max_tokens: int = 200
     timeout_s: float = 60.0
     k: int = 5

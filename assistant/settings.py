@@ -33,7 +33,7 @@ class Settings:
     openai_base_url: str = ""
     openai_model: str = ""
     openai_api_key: str = ""
-    context_tokens: int = 200
+    context_tokens: int = 185
     answer_tokens: int = 200
     web_host: str = "127.0.0.1"
     web_port: int = 7860
