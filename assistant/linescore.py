@@ -136,6 +136,7 @@ def _lexical(matched: list[frozenset[str]], lengths: list[int], weights: Mapping
     return raw / top if top > 0 else raw
 
 
+_CAPS = re.compile(r"(?<![A-Za-z0-9_])[A-Z]{4,}(?![A-Za-z0-9_])")
 _HEADING = re.compile(r"^#{1,6}\s+")
 
 
@@ -151,5 +152,6 @@ def _distinct(matched: set[str]) -> set[str]:
 
 def _named(question: str) -> list[re.Pattern[str]]:
     """The identifiers the question names, as whole-word patterns (lowercased)."""
-    names = sorted({n.lower() for n in identifiers(question)})
+    shouted = [w for w in _CAPS.findall(question) if not question.isupper()]  # FUTURE, DRAIN: a value, typed as in the notes
+    names = sorted({n.lower() for n in identifiers(question) + shouted})
     return [re.compile(rf"(?<![a-z0-9]){re.escape(n)}(?![a-z0-9])") for n in names]

@@ -102,3 +102,11 @@ def test_a_heading_line_that_the_heading_path_shows_is_never_an_anchor(use_embed
     passage = Passage("notes.md", "kubernetes k8s > kubernetes volume", 10, 11, text, 0.0)
     [sp] = LineScorer(use_embedder, lambda: corpus).score("kubernetes volume backends", [passage])
     assert sp.scores[0] == 0.0 and sp.scores[1] > 0.5
+
+
+def test_a_word_typed_in_capitals_is_matched_as_a_value(use_embedder: Any) -> None:
+    text = "State=UP # 状态，是否启用\n# DRAIN # 节点不能分配给作业\n# FUTURE # 节点为了将来使用，启动时设置为不存在"
+    corpus = Corpus({}, {}, LexicalIndex.build([("c0", text)]), text.lower())
+    passage = Passage("notes.md", "slurm > slurm.conf", 1, 3, text, 0.0)
+    [sp] = LineScorer(use_embedder, lambda: corpus).score("slurm 的 FUTURE node state 是干嘛用的", [passage])
+    assert max(range(3), key=lambda i: sp.scores[i]) == 2
