@@ -24,7 +24,8 @@ from assistant.types import Citation
 MARKER = re.compile(r"\[(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\]")  # [1], [1, 2], [1、2]
 _CODE = re.compile(r"```[^\n]*\n(?P<block>.*?)```|`(?P<span>[^`\n]+)`", re.S)
 _WS = re.compile(r"\s+")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")  # ideographs and their punctuation
+_LIST_MARK = re.compile(r"^\s*(?:\d{1,3}[.)、]\s*|[-*+]\s+)")
 _TRAILING_COMMENT = re.compile(r"(?:\s{2,}|\t)#")
 _WORD = re.compile(r"\w[\w.:/@=&?-]*")
 NEAR_SHARE = 0.6  # a quote that repeats this share of a passage's words came from it
@@ -107,8 +108,10 @@ def whole_lines(text: str, evidence: list[Evidence], max_chars: int = WHOLE_LINE
 
 
 def _code_part(line: str, span: str) -> str:
-    """The command before a trailing comment (``crictl ps -a    # 查看``), when it holds the span."""
+    """The command of a line, without a list number or a trailing comment (``11. crictl ps -a  # 查看``),
+    when it holds the span."""
     code = _TRAILING_COMMENT.split(line, maxsplit=1)[0].rstrip()
+    code = _LIST_MARK.sub("", code).rstrip(";；。，,")
     return code if span in code else line
 
 

@@ -93,3 +93,8 @@ def test_a_garbled_quote_is_cited_to_the_passage_it_nearly_copies() -> None:
 def test_a_single_word_quote_such_as_a_path_is_never_widened() -> None:
     ev = [E(1, "zip -q -r html.zip /home/html")]
     assert check("打包 `/home/html` 目录 [1]", ev, "(x)").text == "打包 `/home/html` 目录 [1]"
+
+
+def test_a_widened_quote_leaves_out_the_list_number_and_the_closing_punctuation() -> None:
+    ev = [E(1, "11. kubectl exec -it <podName> <cmd>；")]
+    assert check("`exec -it <podName>` [1]", ev, "(x)").text == "`kubectl exec -it <podName> <cmd>` [1]"
