@@ -152,6 +152,6 @@ def _distinct(matched: set[str]) -> set[str]:
 
 def _named(question: str) -> list[re.Pattern[str]]:
     """The identifiers the question names, as whole-word patterns (lowercased)."""
-    shouted = [w for w in _CAPS.findall(question) if not question.isupper()]  # FUTURE, DRAIN: a value, typed as in the notes
+    shouted = [] if question.isupper() else _CAPS.findall(question)  # FUTURE, DRAIN: a value, typed as in the notes
     names = sorted({n.lower() for n in identifiers(question) + shouted})
     return [re.compile(rf"(?<![a-z0-9]){re.escape(n)}(?![a-z0-9])") for n in names]
