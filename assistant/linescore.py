@@ -5,8 +5,9 @@ matter, because every prompt token costs time to first token on a CPU. A line
 scores by:
 
 - lexical evidence: the IDF-weighted query terms it contains (glossary
-  expansion included, so an English question finds a Chinese line), scaled so
-  the best line of this question scores 1;
+  expansion included, so an English question finds a Chinese line), plus at
+  half weight those its heading path names ("服务为slapd" under "ldap" answers
+  "the ldap service"), scaled so the best line of this question scores 1;
 - meaning: the cosine similarity of its embedding to the question's
   (cross-lingual paraphrases);
 - its passage's rank: a line from the best section wins a tie.
@@ -34,6 +35,7 @@ MAX_LINE_CHARS = 300  # enough to place a line's meaning; long lines are mostly 
 EXPANSION_WEIGHT = 0.5  # a glossary equivalent counts half as much as the word the user typed
 NAMED_BONUS = 0.5  # for containing the exact identifiers the user typed (JobCompType, sched/hold)
 CARRIED_WEIGHT = 0.5  # a term from an earlier turn, not from the question itself
+HEADING_WEIGHT = 0.5  # a question term in the line's heading path: the section is about it, the line says it less
 K1, B = 1.2, 0.5  # BM25's saturation and length normalisation: a long line matches many terms by chance
 
 
@@ -84,8 +86,11 @@ class LineScorer:
         vectors = self._vectors(texts)
         dense = vectors @ np.asarray(self.embedder.embed_query(query), dtype=np.float32).reshape(-1)
         tokens = [tokenize(t) for t in texts]
+        owner = [pi for pi, lines in enumerate(split) for line in lines if line.strip()]
+        topic = [set(tokenize(p.heading)).intersection(weights) for p in passages]
         matched = [frozenset(_distinct(set(toks).intersection(weights))) for toks in tokens]
-        lexical = _lexical(matched, [len(toks) for toks in tokens], weights)
+        context = [frozenset(_distinct(set(m) | topic[pi]) - m) for m, pi in zip(matched, owner, strict=True)]
+        lexical = _lexical(matched, context, [len(toks) for toks in tokens], weights)
         named = _named(focus or query)
         if named:  # a key, command or flag the user typed, found literally in the line
             found = [sum(bool(n.search(t.lower())) for n in named) / len(named) for t in texts]
@@ -127,13 +132,20 @@ class LineScorer:
         return np.stack([r for r in rows if r is not None])
 
 
-def _lexical(matched: list[frozenset[str]], lengths: list[int], weights: Mapping[str, float]) -> np.ndarray:
+def _lexical(
+    matched: list[frozenset[str]], context: list[frozenset[str]], lengths: list[int], weights: Mapping[str, float]
+) -> np.ndarray:
     """IDF-weighted matched terms, length-normalised like BM25 (term frequency 1), scaled to a maximum of 1."""
     size = np.array([max(1, n) for n in lengths], dtype=np.float64)
     norm = (K1 + 1) / (1 + K1 * (1 - B + B * size / size.mean()))
-    raw = np.array([sum(weights[t] for t in toks) for toks in matched]) * norm
+    raw = np.array([_weight(m, weights) + HEADING_WEIGHT * _weight(c, weights) for m, c in zip(matched, context, strict=True)])
+    raw = raw * norm
     top = raw.max()
     return raw / top if top > 0 else raw
+
+
+def _weight(terms: frozenset[str], weights: Mapping[str, float]) -> float:
+    return sum(weights[t] for t in terms)
 
 
 _CAPS = re.compile(r"(?<![A-Za-z0-9_])[A-Z]{4,}(?![A-Za-z0-9_])")

@@ -92,7 +92,8 @@ def test_no_scored_line_means_no_evidence() -> None:
 def test_lexical_counts_a_concept_once_and_prefers_short_lines() -> None:
     assert _distinct({"网络", "接口", "网络接口", "sar"}) == {"网络接口", "sar"}
     weights = {"sar": 2.0, "dev": 1.0}
-    s = _lexical([frozenset({"sar", "dev"}), frozenset({"sar", "dev"}), frozenset()], [2, 32, 1], weights)
+    none = frozenset[str]()
+    s = _lexical([frozenset({"sar", "dev"}), frozenset({"sar", "dev"}), none], [none] * 3, [2, 32, 1], weights)
     assert s[0] == 1.0 and 0 < s[1] < s[0] and s[2] == 0
 
 
@@ -110,3 +111,12 @@ def test_a_word_typed_in_capitals_is_matched_as_a_value(use_embedder: Any) -> No
     passage = Passage("notes.md", "slurm > slurm.conf", 1, 3, text, 0.0)
     [sp] = LineScorer(use_embedder, lambda: corpus).score("slurm 的 FUTURE node state 是干嘛用的", [passage])
     assert max(range(3), key=lambda i: sp.scores[i]) == 2
+
+
+def test_a_line_matches_the_terms_its_heading_path_names(use_embedder: Any) -> None:
+    ldap, slurm, other = "2. 重启服务\nsystemctl restart slapd", "6. 重启服务\nsystemctl restart slurmd", "ldap 目录\ngit push"
+    corpus = Corpus({}, {}, LexicalIndex.build([("c0", ldap), ("c1", slurm), ("c2", other)]), (ldap + slurm + other).lower())
+    passages = [Passage("notes.md", "slurm", 30, 31, slurm, 0.0), Passage("notes.md", "ldap > ldap使用", 10, 11, ldap, 0.0)]
+    scored = LineScorer(use_embedder, lambda: corpus).score("how do I restart the ldap service?", passages)
+    best = max((s, sp.passage.start_line + i) for sp in scored for i, s in enumerate(sp.scores))
+    assert best[1] == 11  # the restart line of the ldap section, though the slurm one is retrieved first
