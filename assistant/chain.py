@@ -192,8 +192,9 @@ class AnswerChain:
                 return self._fallback(d, "unusable answer")
             text = f"{text} [{best.n}]"
         checked = check(text, list(d.evidence), self.prompts.message("not_verbatim", d.lang))
-        if checked.unsupported_spans and checked.unsupported_spans == checked.code_spans:
-            # Every command the model gave is absent from the notes: quote the notes instead.
+        if checked.unsupported_spans and 2 * checked.unsupported_spans >= checked.code_spans:
+            # At least half the commands the model gave are absent from the notes: more invention
+            # than notes, so quote the notes instead (a lone stray command is only flagged).
             reason = "its commands are not in your notes"
             return self._fallback(d, reason)
         text, cites = checked.text, checked.citations
