@@ -32,9 +32,10 @@ SENTINEL = "NOT_IN_NOTES"
 
 @dataclass(frozen=True)
 class ChainConfig:
-    context_tokens: int = 185
-    max_tokens: int = 200
-    timeout_s: float = 60.0
+    # Budgets come from Settings (the one place their defaults live); see wiring.
+    context_tokens: int
+    max_tokens: int
+    timeout_s: float
     k: int = 5
     nearest: int = 3
 
