@@ -38,6 +38,9 @@ class ChainConfig:
     timeout_s: float
     k: int = 5
     nearest: int = 3
+    # Below this mean log-probability gain of the question's tokens from the chosen lines, the
+    # notes do not cover it: lines that answer a question make its words more expected, never less.
+    min_gain: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -173,7 +176,20 @@ class AnswerChain:
         except LLMError as exc:
             yield StreamEvent("done", answer=self._fallback(d, str(exc)))
             return
+        gain = self._question_gain(d) if raw.strip() else None  # after generation: TTFT unchanged
+        if gain is not None and gain < self.config.min_gain:
+            yield StreamEvent("done", answer=self._refusal(d, "the closest lines do not address it"))
+            return
         yield StreamEvent("done", answer=self._finish(d, raw))
+
+    def _question_gain(self, d: Draft) -> float | None:
+        """How much the chosen lines raise the model's likelihood of the question (local model only)."""
+        score = getattr(self.llm, "question_gain", None)
+        if score is None:
+            return None
+        bare = self._prompt(replace(d, evidence=())).messages
+        gain: float | None = score(d.messages, bare, d.question)
+        return gain
 
     def _finish(self, d: Draft, raw: str) -> Answer:
         assert d.result is not None

@@ -40,6 +40,22 @@ class ScriptedLLM:
             yield word + " "
 
 
+class ScoringLLM(ScriptedLLM):
+    """Also reports a question-likelihood gain, as the local model does."""
+
+    def __init__(self, reply: str, gain: float | None) -> None:
+        super().__init__(reply)
+        self.gain = gain
+        self.scored: list[str] = []
+
+    def question_gain(
+        self, with_notes: Sequence[ChatMessage], without_notes: Sequence[ChatMessage], question: str
+    ) -> float | None:
+        assert "<notes>" in with_notes[-1].content and question in without_notes[-1].content
+        self.scored.append(question)
+        return self.gain
+
+
 @pytest.fixture(scope="module")
 def comp(tmp_path_factory: pytest.TempPathFactory) -> Components:
     base = tmp_path_factory.mktemp("chain")
@@ -199,3 +215,15 @@ def test_evidence_fits_the_budget_and_cites_exact_lines(comp: Components) -> Non
         if "[redacted]" not in e.text:
             assert e.text == "\n".join(notes[e.start_line - 1 : e.end_line])
     assert any("Elasticsearch" in e.text for e in d.evidence)
+
+
+@pytest.mark.parametrize(("gain", "grounded"), [(-0.4, False), (0.3, True), (None, True)])
+def test_lines_that_make_the_question_less_likely_mean_not_in_the_notes(
+    comp: Components, gain: float | None, grounded: bool
+) -> None:
+    llm = ScoringLLM("`git ls-files | xargs wc -l` [1]", gain)
+    a = chain_with(comp, llm).answer("git 查看代码行数")
+    assert llm.scored == ["git 查看代码行数"]
+    assert a.grounded is grounded
+    if not grounded:
+        assert "closest lines do not address it" in a.text and a.nearest and not a.citations

@@ -130,3 +130,49 @@ def test_warm_system_prompt_is_reused(llm: LocalLLM) -> None:
     prompt_eval = evaluated[0]
     assert system_tokens > 50
     assert prompt_eval < 25, f"evaluated {prompt_eval} prompt tokens; the system prompt was not reused"
+
+
+def _prompt(lines: str, question: str) -> list[ChatMessage]:
+    return [ChatMessage("system", SYSTEM), ChatMessage("user", f"<notes>\n{lines}</notes>\nQuestion: {question}\nAnswer:")]
+
+
+@needs_model
+def test_question_gain_is_positive_when_the_lines_answer_and_negative_when_off_topic(llm: LocalLLM) -> None:
+    zip_lines = "[1] zip\nzip -q -r html.zip /home/html\nunzip html.zip -d /home/\n"
+    answered = "how do I unzip html.zip into /home?"
+    off_topic = "nginx rate limit requests per client ip?"
+    covered = llm.question_gain(_prompt(zip_lines, answered), _prompt("", answered), answered)
+    uncovered = llm.question_gain(_prompt(zip_lines, off_topic), _prompt("", off_topic), off_topic)
+    assert covered is not None and uncovered is not None
+    assert covered > 0.5 and uncovered < 0.0
+    assert collect(llm, _prompt(zip_lines, answered), max_tokens=4)  # generation still works after scoring
+
+
+@needs_model
+def test_question_gain_is_none_when_the_question_is_not_in_the_prompt(llm: LocalLLM) -> None:
+    assert llm.question_gain(_prompt("x", "what?"), _prompt("", "what?"), "not there") is None
+
+
+@needs_model
+def test_question_gain_leaves_the_answer_cache_and_the_answer_as_they_were(llm: LocalLLM) -> None:
+    """Scoring runs in a scratch context: asking again reuses the whole cached prompt, same answer."""
+    lines = "[1] zip\nzip -q -r html.zip /home/html\nunzip html.zip -d /home/\n"
+    question = "how do I zip a directory quietly?"
+    prompt = _prompt(lines, question)
+    first = collect(llm, prompt, max_tokens=6)
+    assert llm.question_gain(prompt, _prompt("", question), question) is not None
+    llama = llm._llama
+    evaluated: list[int] = []
+    real_eval = llama.eval
+
+    def counting_eval(tokens: list[int]) -> None:
+        evaluated.append(len(tokens))
+        real_eval(tokens)
+
+    llama.eval = counting_eval
+    try:
+        again = collect(llm, prompt, max_tokens=6)
+    finally:
+        del llama.eval
+    assert again == first
+    assert evaluated[0] <= 2, f"evaluated {evaluated[0]} prompt tokens again; scoring disturbed the cache"

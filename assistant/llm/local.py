@@ -1,6 +1,6 @@
 """The local chat model: a GGUF file run in-process by llama.cpp.
 
-``llama_cpp`` is imported here only, lazily (when a ``LocalLLM`` is built).
+``llama_cpp`` is imported here and in ``likelihood`` only, lazily (when a ``LocalLLM`` is built).
 
 Behaviour:
 
@@ -24,10 +24,8 @@ Behaviour:
   installed only while a cancelled generation is still running, so a normal
   generation never calls back into Python). It then frees the lock.
 * An answer with no visible text -> ``LLMError``.
-* Prompt caching: llama.cpp keeps the KV cache of the previous evaluation and
-  reuses the longest common token prefix, so a fixed system prompt is only
-  evaluated once. ``warm(system_prompt)`` does that evaluation at startup, so
-  the first question does not pay for it either.
+* Prompt caching: llama.cpp reuses the longest common token prefix of the last
+  evaluation, so a fixed system prompt is evaluated once (``warm`` does it at startup).
 """
 
 from __future__ import annotations
@@ -49,11 +47,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 N_CTX = 4096
-# Prompt tokens evaluated per llama_decode graph. A cancelled generation is
-# aborted at the next graph, so this bounds how long a timed-out prompt
-# evaluation keeps the model busy (128 tokens: ~3-9 s on 2 cores, measured).
+# Prompt tokens evaluated per llama_decode graph. A cancelled generation is aborted at the next
+# graph, so this bounds how long a timed-out prompt evaluation keeps the model busy (128: ~3-9 s).
 N_UBATCH = 128
 SEED = 0
+GAIN_WAIT_S = 5.0  # question scoring waits this long for a busy model, then is skipped
 _SETUP_HINT = "run `make install` (or `python -m assistant.model_setup`)"
 
 
@@ -67,11 +65,10 @@ class LocalLLM:
         self.n_threads = n_threads if n_threads > 0 else (os.cpu_count() or 1)
         self.n_ctx = n_ctx
         self._lock = threading.Lock()  # a plain Lock: the worker thread releases it
-        # OpenMP workers that spin between ops collapse throughput when the cores
-        # are shared (measured on a busy 2-core machine: decoding at 0.3-3 tok/s
-        # spinning, 4-6 tok/s passive). libgomp reads this once, when it loads;
-        # torch ships its own libgomp.so.1, which llama.cpp then shares, so an
-        # entry point that imports torch first must set it before that.
+        # OpenMP workers that spin between ops collapse throughput when the cores are shared
+        # (busy 2-core machine: decoding at 0.3-3 tok/s spinning, 4-6 tok/s passive). libgomp
+        # reads this once, when it loads; torch ships its own libgomp.so.1, which llama.cpp
+        # then shares, so an entry point that imports torch first must set it before that.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             from llama_cpp import Llama
@@ -98,6 +95,7 @@ class LocalLLM:
         self._no_abort_cb = llama_cpp.ggml_abort_callback()  # NULL: no callback
         self._state_lock = threading.Lock()  # guards _active and the abort callback
         self._active: threading.Event | None = None  # cancel flag of the running generation
+        self._scorer: Any = None  # likelihood.QuestionScorer, built on first use
 
     def __repr__(self) -> str:
         return f"LocalLLM({str(self.model_path)!r}, n_threads={self.n_threads}, n_ctx={self.n_ctx})"
@@ -116,6 +114,8 @@ class LocalLLM:
     def close(self) -> None:
         """Free the model's memory (waits for a running generation)."""
         with self._lock:
+            if self._scorer is not None:
+                self._scorer.close()
             self._llama.close()
 
     def warm(self, system_prompt: str, timeout_s: float = 120.0) -> float:
@@ -129,6 +129,23 @@ class LocalLLM:
         for _ in self._stream(messages, 1, timeout_s, time.monotonic() + timeout_s, require_text=False):
             pass
         return time.perf_counter() - start
+
+    def question_gain(self, with_lines: Sequence[ChatMessage], bare: Sequence[ChatMessage], question: str) -> float | None:
+        """Mean log-probability gain of the question's tokens from the notes (see ``likelihood``);
+        None when it cannot be measured."""
+        from assistant.llm import likelihood
+
+        if not self._lock.acquire(timeout=GAIN_WAIT_S):
+            return None
+        try:
+            self._scorer = self._scorer or likelihood.QuestionScorer(self._llama)
+            gain: float | None = self._scorer.gain(with_lines, bare, question)
+            return gain
+        except Exception as exc:  # a measurement, never a reason to fail the answer
+            log.warning("local model: cannot score the question: %s", exc)
+            return None
+        finally:
+            self._lock.release()
 
     def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int, timeout_s: float) -> Iterator[str]:
         if timeout_s <= 0:

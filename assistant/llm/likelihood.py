@@ -1,0 +1,148 @@
+"""How much the chosen lines make a question more expected, read from the local model (llama.cpp).
+
+Query likelihood, as in zero-shot LLM rerankers: the mean log-probability the
+model gives the question's own tokens after the chosen lines, minus the same
+after empty notes. Lines that answer a question make its words expected; lines
+on a neighbouring topic ("zip" lines for "nginx rate limit") do not, and the
+gain drops to zero or below.
+
+It runs after the answer is generated, in a scratch llama.cpp context on the
+same weights: the main context's KV cache (the answer's prompt) is copied in,
+the question is scored after the lines (only its own tokens are evaluated) and
+then after empty notes (the system prompt is already cached). The main context
+is never touched, so time to first token and later answers stay exactly as
+they were. Callers hold ``LocalLLM``'s lock.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from assistant.types import ChatMessage
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
+MAX_TOKENS = 400  # a longer question is not scored
+
+
+class PromptTokens:
+    """Formats chat messages exactly as ``create_chat_completion`` does (the GGUF's template)."""
+
+    def __init__(self, llama: Llama) -> None:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        model: Any = llama._model
+        eos, bos = llama.token_eos(), llama.token_bos()
+        self._llama = llama
+        self._format = Jinja2ChatFormatter(
+            template=llama.metadata["tokenizer.chat_template"],
+            eos_token=model.token_get_text(eos) if eos != -1 else "",
+            bos_token=model.token_get_text(bos) if bos != -1 else "",
+        )
+
+    def tokens(self, messages: Sequence[ChatMessage], span_text: str) -> tuple[list[int], int, int]:
+        """The prompt's tokens and the [a, b) token range that spells the last ``span_text``."""
+        chat: Any = [{"role": m.role, "content": m.content} for m in messages]
+        result = self._format(messages=chat)
+        prompt = result.prompt.encode("utf-8")
+        toks = self._llama.tokenize(prompt, add_bos=not result.added_special, special=True)
+        start = prompt.rfind(span_text.encode("utf-8"))
+        if start < 0:
+            return toks, 0, 0
+        end = start + len(span_text.encode("utf-8"))
+        a = b = -1
+        offset = 0
+        for i, t in enumerate(toks):
+            piece = len(self._llama.detokenize([t], special=True))
+            if a < 0 and offset + piece > start:
+                a = i
+            offset += piece
+            if offset >= end:
+                b = i + 1
+                break
+        return toks, max(a, 0), max(b, 0)
+
+
+class QuestionScorer:
+    """Scores questions in a scratch context, so the main context's cache stays as it was."""
+
+    def __init__(self, llama: Llama) -> None:
+        import llama_cpp
+        from llama_cpp._internals import LlamaBatch, LlamaContext
+
+        self._lib: Any = llama_cpp
+        self._llama = llama
+        self._prompts = PromptTokens(llama)
+        self._ctx: Any = LlamaContext(model=llama._model, params=llama.context_params, verbose=False)
+        self._batch: Any = LlamaBatch(n_tokens=llama.n_batch, embd=0, n_seq_max=1, verbose=False)
+        self._cached: list[int] = []  # what the scratch context's KV cache holds
+
+    def close(self) -> None:
+        self._ctx.close()
+        self._batch.close()
+
+    def gain(self, with_notes: Sequence[ChatMessage], without_notes: Sequence[ChatMessage], question: str) -> float | None:
+        toks, a, b = self._prompts.tokens(with_notes, question)
+        base, a0, b0 = self._prompts.tokens(without_notes, question)
+        if toks[a:b] != base[a0:b0] or not 1 < b - a <= MAX_TOKENS:
+            return None
+        self._copy_main_cache()
+        with_lines = self._logprobs(toks, a, b)
+        return mean_gain(with_lines, self._logprobs(base, a0, b0))
+
+    def _copy_main_cache(self) -> None:
+        lib, main = self._lib, self._llama
+        size = lib.llama_state_seq_get_size(main.ctx, 0)
+        buf = (ctypes.c_uint8 * size)()
+        written = lib.llama_state_seq_get_data(main.ctx, buf, size, 0)
+        self._cached = []
+        if lib.llama_state_seq_set_data(self._ctx.ctx, buf, written, 0) == 0:
+            raise RuntimeError("cannot copy the KV cache into the scratch context")
+        self._cached = main.input_ids[: main.n_tokens].tolist()
+
+    def _logprobs(self, toks: list[int], a: int, b: int) -> list[float]:
+        """Log-probabilities of ``toks[a:b]`` given what precedes them, reusing the cached prefix."""
+        keep = min(_common_prefix(self._cached, toks), a - 1)
+        todo = toks[keep : b - 1]  # each token's logits predict the next one
+        if keep < 0 or not todo or len(todo) > self._llama.n_batch:
+            return []
+        batch = self._batch.batch
+        batch.n_tokens = len(todo)
+        for i, tok in enumerate(todo):
+            batch.token[i] = tok
+            batch.pos[i] = keep + i
+            batch.seq_id[i][0] = 0
+            batch.n_seq_id[i] = 1
+            batch.logits[i] = keep + i >= a - 1
+        self._cached = self._cached[:keep]
+        self._ctx.kv_cache_seq_rm(-1, keep, -1)
+        self._ctx.decode(self._batch)
+        self._cached = toks[: b - 1]
+        n_vocab = self._llama.n_vocab()
+        out = []
+        for pos in range(a - 1, b - 1):
+            logits = self._lib.llama_get_logits_ith(self._ctx.ctx, pos - keep)
+            row = np.ctypeslib.as_array(logits, shape=(n_vocab,)).astype(np.float64)
+            top = row.max()
+            out.append(float(row[toks[pos + 1]] - top - np.log(np.exp(row - top).sum())))
+        return out
+
+
+def _common_prefix(x: Sequence[int], y: Sequence[int]) -> int:
+    n = 0
+    for p, q in zip(x, y, strict=False):
+        if p != q:
+            break
+        n += 1
+    return n
+
+
+def mean_gain(with_notes: list[float], without_notes: list[float]) -> float | None:
+    if not with_notes or len(with_notes) != len(without_notes):
+        return None
+    return float(np.mean(np.asarray(with_notes) - np.asarray(without_notes)))
