@@ -46,8 +46,10 @@ _RULES: list[re.Pattern[str]] = [
     re.compile(rf"(?i)\becho\s+(?:-n\s+)?(?P<value>[^\s>|]+)\s*>>?\s*\S*{_KEY}\b"),
     # scheme://user:password@host
     re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^/\s:@]+:(?P<value>[^@\s/]+)@"),
-    # Authorization: Bearer xxx / Basic xxx
-    re.compile(r"(?i)\b(?:bearer|basic)\s+(?P<value>[A-Za-z0-9._~+/=-]{12,})"),
+    # Authorization: Bearer xxx / Basic xxx (a token, not a word: "basic authentication" is prose)
+    re.compile(
+        r"(?i)\b(?:bearer|basic)\s+(?P<value>(?-i:(?=[A-Za-z0-9_.~+/=-]*(?:[0-9.~+/=-]|[a-z][A-Z])))[A-Za-z0-9_.~+/=-]{12,})"
+    ),
     # well-known token shapes
     re.compile(r"(?P<value>\b(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|xox[baprs]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9]{20,}))"),
     re.compile(r"(?P<value>\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})"),

@@ -32,6 +32,7 @@ TEMPLATES = [
     "curl -u alice:{v} https://h",
     "git clone https://alice:{v}@example.com/repo.git",
     "Authorization: Bearer {v}",
+    "Authorization: Basic {v}",
     "echo {v} > ./password",
     "db_token: {v}",
 ]
@@ -57,6 +58,8 @@ def test_credentials_are_redacted(template: str, seed: int) -> None:
         "AuthAltParameters=jwt_key=/var/spool/slurm/statesave/jwt_hs256.key",
         "scontrol token username=root lifespan=5000",
         "router/e4bffe3a-24cb-4257-aab6-48cd95499aeb",
+        "pass the user and password with basic authentication (curl -u)",
+        "Bearer authentication sends a token in a header",
     ],
 )
 def test_references_and_ids_are_not_secrets(line: str) -> None:
