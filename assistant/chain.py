@@ -176,11 +176,13 @@ class AnswerChain:
         except LLMError as exc:
             yield StreamEvent("done", answer=self._fallback(d, str(exc)))
             return
+        final = self._finish(d, raw)
+        if not emitted:  # e.g. the held-back sentinel: show the checked answer while the question is scored
+            yield StreamEvent("token", final.text)
         gain = self._question_gain(d) if raw.strip() else None  # after generation: TTFT unchanged
         if gain is not None and gain < self.config.min_gain:
-            yield StreamEvent("done", answer=self._refusal(d, "the closest lines do not address it"))
-            return
-        yield StreamEvent("done", answer=self._finish(d, raw))
+            final = self._refusal(d, "the closest lines do not address it")
+        yield StreamEvent("done", answer=final)
 
     def _question_gain(self, d: Draft) -> float | None:
         """How much the chosen lines raise the model's likelihood of the question (local model only)."""

@@ -227,3 +227,21 @@ def test_lines_that_make_the_question_less_likely_mean_not_in_the_notes(
     assert a.grounded is grounded
     if not grounded:
         assert "closest lines do not address it" in a.text and a.nearest and not a.citations
+
+
+@pytest.mark.parametrize("gain", [-0.4, 0.3])
+def test_a_held_back_not_in_notes_shows_the_quoted_lines_before_the_question_is_scored(comp: Components, gain: float) -> None:
+    """The sentinel streams nothing, so the checked answer (the quoted lines) is shown first; the
+    slower question scoring then confirms it or replaces it with "not in your notes"."""
+    llm = ScoringLLM("NOT_IN_NOTES", gain)
+    shown_before_scoring = ""
+    final = None
+    for event in chain_with(comp, llm).stream("git 查看代码行数"):
+        if event.kind == "token" and not llm.scored:
+            shown_before_scoring += event.text
+        if event.kind == "done":
+            final = event.answer
+    assert final is not None and llm.scored == ["git 查看代码行数"]
+    assert "wc -l" in shown_before_scoring  # the quoted lines, before scoring
+    assert final.grounded is (gain > 0)
+    assert (final.text == shown_before_scoring) is (gain > 0)
