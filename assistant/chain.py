@@ -36,6 +36,7 @@ class ChainConfig:
     context_tokens: int
     max_tokens: int
     timeout_s: float
+    question_check: bool  # score the question against the chosen lines after generating (local model)
     k: int = 5
     nearest: int = 3
     # Below this mean log-probability gain of the question's tokens from the chosen lines, the
@@ -179,7 +180,8 @@ class AnswerChain:
         final = self._finish(d, raw)
         if not emitted:  # e.g. the held-back sentinel: show the checked answer while the question is scored
             yield StreamEvent("token", final.text)
-        gain = self._question_gain(d) if raw.strip() else None  # after generation: TTFT unchanged
+        checked = raw.strip() and self.config.question_check
+        gain = self._question_gain(d) if checked else None  # after generation: TTFT unchanged
         if gain is not None and gain < self.config.min_gain:
             final = self._refusal(d, "the closest lines do not address it")
         yield StreamEvent("done", answer=final)

@@ -35,6 +35,7 @@ class Settings:
     openai_api_key: str = ""
     context_tokens: int = 185
     answer_tokens: int = 200
+    question_check: bool = True
     web_host: str = "127.0.0.1"
     web_port: int = 7860
     web_user: str = ""
@@ -68,6 +69,7 @@ _ENV = {
     "openai_api_key": "NOTES_OPENAI_API_KEY",
     "context_tokens": "NOTES_CONTEXT_TOKENS",
     "answer_tokens": "NOTES_ANSWER_TOKENS",
+    "question_check": "NOTES_QUESTION_CHECK",
     "web_host": "GRADIO_SERVER_NAME",
     "web_port": "GRADIO_SERVER_PORT",
     "web_user": "NOTES_WEB_USER",

@@ -104,7 +104,12 @@ class Components:
         from assistant.secrets import Redactor
 
         s = self.settings
-        config = ChainConfig(context_tokens=s.context_tokens, max_tokens=s.answer_tokens, timeout_s=s.llm_timeout_s)
+        config = ChainConfig(
+            context_tokens=s.context_tokens,
+            max_tokens=s.answer_tokens,
+            timeout_s=s.llm_timeout_s,
+            question_check=s.question_check,
+        )
         return AnswerChain(
             searcher=self.searcher,
             llm=self.llm,

@@ -68,11 +68,12 @@ def comp(tmp_path_factory: pytest.TempPathFactory) -> Components:
     return c
 
 
-def chain_with(comp: Components, llm: ScriptedLLM) -> AnswerChain:
+def chain_with(comp: Components, llm: ScriptedLLM, question_check: bool = True) -> AnswerChain:
     base = comp.assistant
+    config = replace(base.config, timeout_s=2.0, question_check=question_check)
     return AnswerChain(
         searcher=base.searcher, llm=llm, prompts=base.prompts, tokens=base.tokens, lines=base.lines,
-        gate=base.gate, guard=base.guard, config=replace(base.config, timeout_s=2.0),
+        gate=base.gate, guard=base.guard, config=config,
     )  # fmt: skip
 
 
@@ -245,3 +246,15 @@ def test_a_held_back_not_in_notes_shows_the_quoted_lines_before_the_question_is_
     assert "wc -l" in shown_before_scoring  # the quoted lines, before scoring
     assert final.grounded is (gain > 0)
     assert (final.text == shown_before_scoring) is (gain > 0)
+
+
+def test_the_question_check_can_be_turned_off(comp: Components) -> None:
+    llm = ScoringLLM("`git ls-files | xargs wc -l` [1]", -0.4)
+    a = chain_with(comp, llm, question_check=False).answer("git 查看代码行数")
+    assert llm.scored == [] and a.grounded
+
+
+@pytest.mark.parametrize(("raw", "on"), [(None, True), ("0", False), ("off", False), ("1", True)])
+def test_the_question_check_setting_reads_notes_question_check(raw: str | None, on: bool) -> None:
+    env = {} if raw is None else {"NOTES_QUESTION_CHECK": raw}
+    assert load_settings(env, dotenv=Path("/nonexistent")).question_check is on

@@ -32,7 +32,8 @@ def main(limit: int) -> None:
     chain = comp.assistant
     t = time.perf_counter()
     chain.warm()
-    print(f"backend {chain.backend}; warm-up (load + system prompt) {time.perf_counter() - t:.1f}s")
+    check = "on" if chain.config.question_check else "off (NOTES_QUESTION_CHECK=0)"
+    print(f"backend {chain.backend}; question check {check}; warm-up (load + system prompt) {time.perf_counter() - t:.1f}s")
     ttft, total, fallbacks = [], [], 0
     for question, history in qs:
         t0 = time.perf_counter()
