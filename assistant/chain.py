@@ -24,7 +24,7 @@ from assistant.linescore import LineScorer
 from assistant.packing import Evidence, select
 from assistant.prompts import Prompts
 from assistant.search import Searcher, SearchResult
-from assistant.types import LLM, Answer, ChatMessage, LLMError, StreamEvent, Turn
+from assistant.types import LLM, Answer, ChatMessage, LLMError, QuestionScoring, StreamEvent, Turn
 from index.tokens import TokenCounter
 
 SENTINEL = "NOT_IN_NOTES"
@@ -188,12 +188,10 @@ class AnswerChain:
 
     def _question_gain(self, d: Draft) -> float | None:
         """How much the chosen lines raise the model's likelihood of the question (local model only)."""
-        score = getattr(self.llm, "question_gain", None)
-        if score is None:
+        if not isinstance(self.llm, QuestionScoring):
             return None
         bare = self._prompt(replace(d, evidence=())).messages
-        gain: float | None = score(d.messages, bare, d.question)
-        return gain
+        return self.llm.question_gain(d.messages, bare, d.question)
 
     def _finish(self, d: Draft, raw: str) -> Answer:
         assert d.result is not None

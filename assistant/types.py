@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,13 @@ class LLM(Protocol):
     name: str
 
     def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int, timeout_s: float) -> Iterator[str]: ...
+
+
+@runtime_checkable
+class QuestionScoring(Protocol):
+    """A model that can say how much the chosen lines make the question more likely (the local one)."""
+
+    def question_gain(self, with_lines: Sequence[ChatMessage], bare: Sequence[ChatMessage], question: str) -> float | None: ...
 
 
 class LLMError(RuntimeError):
