@@ -48,10 +48,8 @@ class ScoringLLM(ScriptedLLM):
         self.gain = gain
         self.scored: list[str] = []
 
-    def question_gain(
-        self, with_notes: Sequence[ChatMessage], without_notes: Sequence[ChatMessage], question: str
-    ) -> float | None:
-        assert "<notes>" in with_notes[-1].content and question in without_notes[-1].content
+    def question_gain(self, with_lines: Sequence[ChatMessage], bare: Sequence[ChatMessage], question: str) -> float | None:
+        assert "<notes>" in with_lines[-1].content and question in bare[-1].content
         self.scored.append(question)
         return self.gain
 

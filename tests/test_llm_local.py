@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -108,11 +109,10 @@ def test_concurrent_callers_queue(llm: LocalLLM) -> None:
     assert results == [expected] * 3
 
 
-@needs_model
-def test_warm_system_prompt_is_reused(llm: LocalLLM) -> None:
-    """After ``warm``, a question under the same system prompt evaluates only its own tokens."""
+@contextmanager
+def counting_evals(llm: LocalLLM) -> Iterator[list[int]]:
+    """Records how many tokens each llama.cpp evaluation takes (the first one is the prompt's)."""
     llama = llm._llama
-    system_tokens = len(llama.tokenize(SYSTEM.encode(), add_bos=False))
     evaluated: list[int] = []
     real_eval = llama.eval
 
@@ -120,13 +120,21 @@ def test_warm_system_prompt_is_reused(llm: LocalLLM) -> None:
         evaluated.append(len(tokens))
         real_eval(tokens)
 
-    llm.warm(SYSTEM)
     llama.eval = counting_eval
     try:
-        question = [ChatMessage("system", SYSTEM), ChatMessage("user", "What is a pod?")]
-        assert collect(llm, question, max_tokens=2)
+        yield evaluated
     finally:
         del llama.eval
+
+
+@needs_model
+def test_warm_system_prompt_is_reused(llm: LocalLLM) -> None:
+    """After ``warm``, a question under the same system prompt evaluates only its own tokens."""
+    system_tokens = len(llm._llama.tokenize(SYSTEM.encode(), add_bos=False))
+    llm.warm(SYSTEM)
+    with counting_evals(llm) as evaluated:
+        question = [ChatMessage("system", SYSTEM), ChatMessage("user", "What is a pod?")]
+        assert collect(llm, question, max_tokens=2)
     prompt_eval = evaluated[0]
     assert system_tokens > 50
     assert prompt_eval < 25, f"evaluated {prompt_eval} prompt tokens; the system prompt was not reused"
@@ -161,18 +169,7 @@ def test_question_gain_leaves_the_answer_cache_and_the_answer_as_they_were(llm: 
     prompt = _prompt(lines, question)
     first = collect(llm, prompt, max_tokens=6)
     assert llm.question_gain(prompt, _prompt("", question), question) is not None
-    llama = llm._llama
-    evaluated: list[int] = []
-    real_eval = llama.eval
-
-    def counting_eval(tokens: list[int]) -> None:
-        evaluated.append(len(tokens))
-        real_eval(tokens)
-
-    llama.eval = counting_eval
-    try:
+    with counting_evals(llm) as evaluated:
         again = collect(llm, prompt, max_tokens=6)
-    finally:
-        del llama.eval
     assert again == first
     assert evaluated[0] <= 2, f"evaluated {evaluated[0]} prompt tokens again; scoring disturbed the cache"

@@ -89,15 +89,15 @@ class QuestionScorer:
         self._ctx.close()
         self._batch.close()
 
-    def gain(self, with_notes: Sequence[ChatMessage], without_notes: Sequence[ChatMessage], question: str) -> float | None:
-        toks, a, b = self._prompts.tokens(with_notes, question)
-        base, a0, b0 = self._prompts.tokens(without_notes, question)
+    def gain(self, with_lines: Sequence[ChatMessage], bare: Sequence[ChatMessage], question: str) -> float | None:
+        toks, a, b = self._prompts.tokens(with_lines, question)
+        base, a0, b0 = self._prompts.tokens(bare, question)
         if toks[a:b] != base[a0:b0] or not 1 < b - a <= MAX_TOKENS:
             return None
         self._copy_main_cache()
         picks = _spread(b - a, MAX_SCORED)
-        with_lines = self._logprobs(toks, [a + i for i in picks])
-        return mean_gain(with_lines, self._logprobs(base, [a0 + i for i in picks]))
+        after_lines = self._logprobs(toks, [a + i for i in picks])
+        return mean_gain(after_lines, self._logprobs(base, [a0 + i for i in picks]))
 
     def _copy_main_cache(self) -> None:
         lib, main = self._lib, self._llama
@@ -117,7 +117,7 @@ class QuestionScorer:
         todo = toks[keep : b - 1]  # each token's logits predict the next one
         if keep < 0 or not todo or len(todo) > self._llama.n_batch:
             return []
-        wanted = {i - 1 for i in scored}
+        wanted = {i - 1 for i in scored}  # the positions whose logits are needed
         batch = self._batch.batch
         batch.n_tokens = len(todo)
         for i, tok in enumerate(todo):
@@ -132,11 +132,11 @@ class QuestionScorer:
         self._cached = toks[: b - 1]
         n_vocab = self._llama.n_vocab()
         out = []
-        for pos in sorted(wanted):
-            logits = self._lib.llama_get_logits_ith(self._ctx.ctx, pos - keep)
+        for i in scored:
+            logits = self._lib.llama_get_logits_ith(self._ctx.ctx, i - 1 - keep)
             row = np.ctypeslib.as_array(logits, shape=(n_vocab,)).astype(np.float64)
             top = row.max()
-            out.append(float(row[toks[pos + 1]] - top - np.log(np.exp(row - top).sum())))
+            out.append(float(row[toks[i]] - top - np.log(np.exp(row - top).sum())))
         return out
 
 
@@ -156,7 +156,7 @@ def _common_prefix(x: Sequence[int], y: Sequence[int]) -> int:
     return n
 
 
-def mean_gain(with_notes: list[float], without_notes: list[float]) -> float | None:
-    if not with_notes or len(with_notes) != len(without_notes):
+def mean_gain(with_lines: list[float], bare: list[float]) -> float | None:
+    if not with_lines or len(with_lines) != len(bare):
         return None
-    return float(np.mean(np.asarray(with_notes) - np.asarray(without_notes)))
+    return float(np.mean(np.asarray(with_lines) - np.asarray(bare)))
