@@ -216,7 +216,7 @@ def test_evidence_fits_the_budget_and_cites_exact_lines(comp: Components) -> Non
     assert any("Elasticsearch" in e.text for e in d.evidence)
 
 
-@pytest.mark.parametrize(("gain", "grounded"), [(-0.4, False), (0.3, True), (None, True)])
+@pytest.mark.parametrize(("gain", "grounded"), [(-0.4, False), (0.2, True), (0.3, True), (None, True)])
 def test_lines_that_make_the_question_less_likely_mean_not_in_the_notes(
     comp: Components, gain: float | None, grounded: bool
 ) -> None:
@@ -228,10 +228,13 @@ def test_lines_that_make_the_question_less_likely_mean_not_in_the_notes(
         assert "closest lines do not address it" in a.text and a.nearest and not a.citations
 
 
-@pytest.mark.parametrize("gain", [-0.4, 0.3])
-def test_a_held_back_not_in_notes_shows_the_quoted_lines_before_the_question_is_scored(comp: Components, gain: float) -> None:
+@pytest.mark.parametrize(("gain", "grounded"), [(-0.4, False), (0.2, False), (0.9, True)])
+def test_a_held_back_not_in_notes_shows_the_quoted_lines_before_the_question_is_scored(
+    comp: Components, gain: float, grounded: bool
+) -> None:
     """The sentinel streams nothing, so the checked answer (the quoted lines) is shown first; the
-    slower question scoring then confirms it or replaces it with "not in your notes"."""
+    slower question scoring then confirms it or replaces it with "not in your notes". The model
+    doubted the lines, so a weak gain (0.2, under min_gain_doubted) is not enough to keep them."""
     llm = ScoringLLM("NOT_IN_NOTES", gain)
     shown_before_scoring = ""
     final = None
@@ -242,8 +245,22 @@ def test_a_held_back_not_in_notes_shows_the_quoted_lines_before_the_question_is_
             final = event.answer
     assert final is not None and llm.scored == ["git 查看代码行数"]
     assert "wc -l" in shown_before_scoring  # the quoted lines, before scoring
-    assert final.grounded is (gain > 0)
-    assert (final.text == shown_before_scoring) is (gain > 0)
+    assert final.grounded is grounded
+    assert (final.text == shown_before_scoring) is grounded
+
+
+@pytest.mark.parametrize(("gain", "grounded"), [(0.2, False), (0.9, True)])
+def test_invented_commands_need_a_stronger_question_check(comp: Components, gain: float, grounded: bool) -> None:
+    """Most of the model's commands are not in the notes: it doubted them, so the lines it was given
+    must make the question clearly more likely (min_gain_doubted) or it is "not in your notes"."""
+    llm = ScoringLLM("`git frobnicate --all` [1]", gain)
+    a = chain_with(comp, llm).answer("git 查看代码行数")
+    assert llm.scored == ["git 查看代码行数"]
+    assert a.grounded is grounded
+    if grounded:  # the quoted lines, not the invented command
+        assert a.backend == "extractive" and "frobnicate" not in a.text and "wc -l" in a.text
+    else:
+        assert "closest lines do not address it" in a.text and not a.citations
 
 
 def test_the_question_check_can_be_turned_off(comp: Components) -> None:
