@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chain import AnswerChain
+from assistant.chain import WARM_UP_QUESTION, AnswerChain
 from assistant.settings import load_settings
 from assistant.types import ChatMessage, LLMError, Turn
 from assistant.wiring import Components
@@ -273,3 +273,13 @@ def test_the_question_check_can_be_turned_off(comp: Components) -> None:
 def test_the_question_check_setting_reads_notes_question_check(raw: str | None, on: bool) -> None:
     env = {} if raw is None else {"NOTES_QUESTION_CHECK": raw}
     assert load_settings(env, dotenv=Path("/nonexistent")).question_check is on
+
+
+def test_warm_up_runs_the_retrieval_path_before_the_first_question(comp: Components, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first question must not pay for loading the embedding model and the segmenter (~4 s cold)."""
+    chain = chain_with(comp, ScriptedLLM("unused"))
+    searched: list[str] = []
+    search = chain.searcher.search
+    monkeypatch.setattr(chain.searcher, "search", lambda q, *a, **kw: searched.append(q) or search(q, *a, **kw))
+    chain.warm()
+    assert searched == [WARM_UP_QUESTION]

@@ -105,8 +105,7 @@ def run_slack(args: argparse.Namespace) -> int:
         report = comp.syncer.sync(comp.settings.notes_dir)
     log.info("notes dir: %s\n%s", comp.settings.notes_dir, format_report(report))
     assistant = comp.assistant
-    comp.embedder.embed_query("warm up")  # load the models before the first question
-    assistant.warm()
+    assistant.warm()  # load the models before the first question
     app = build_app(assistant, config, dedupe=make_dedupe(config.dedupe_db))
 
     if socket_mode:

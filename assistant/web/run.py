@@ -64,12 +64,11 @@ def sync_notes(index: IndexService) -> None:
 
 
 def warm_model(components: Components) -> None:
-    """Load the model and evaluate the system prompt now, so the first question does not pay for it."""
+    """Load the models and evaluate the system prompt now, so the first question does not pay for it."""
     chain = components.assistant
-    if chain.llm is not None:
-        start = time.perf_counter()
-        chain.warm()
-        print(f"{chain.backend} model warmed in {time.perf_counter() - start:.1f}s", flush=True)
+    start = time.perf_counter()
+    chain.warm()
+    print(f"retrieval and {chain.backend} backend warmed in {time.perf_counter() - start:.1f}s", flush=True)
 
 
 def build_app(components: Components, index: IndexService) -> gr.Blocks:

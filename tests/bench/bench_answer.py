@@ -33,7 +33,7 @@ def main(limit: int) -> None:
     t = time.perf_counter()
     chain.warm()
     check = "on" if chain.config.question_check else "off (NOTES_QUESTION_CHECK=0)"
-    print(f"backend {chain.backend}; question check {check}; warm-up (load + system prompt) {time.perf_counter() - t:.1f}s")
+    print(f"backend {chain.backend}; question check {check}; warm-up (models, system prompt) {time.perf_counter() - t:.1f}s")
     ttft, total, fallbacks = [], [], 0
     for question, history in qs:
         t0 = time.perf_counter()
