@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from assistant.citations import MARKER, check
+from assistant.citations import MARKER, attribute, check
 from assistant.condense import Condenser
 from assistant.extractive import extractive_answer
 from assistant.grounding import GateResult, GroundingGate
@@ -215,11 +215,11 @@ class AnswerChain:
         if _echoes(text, d.question):
             return self._fallback(d, "unusable answer"), False
         text = self.guard.clean(text, d.secrets)
-        if not MARKER.search(text):  # the model cited nothing: attribute to the passage it used most
-            best = self.guard.best_support(text, list(d.evidence))
-            if best is None:
+        if not MARKER.search(text):  # the model cited nothing: each paragraph to the passage it repeats
+            attributed = attribute(text, list(d.evidence))
+            if attributed is None:
                 return self._fallback(d, "unusable answer"), False
-            text = f"{text} [{best.n}]"
+            text = attributed
         checked = check(text, list(d.evidence), self.prompts.message("not_verbatim", d.lang))
         if checked.unsupported_spans and 2 * checked.unsupported_spans >= checked.code_spans:
             # At least half the commands the model gave are absent from the notes: more invention

@@ -11,6 +11,8 @@
   systemctl restart slurmrestd``): small models drop the half that matters.
 - A command or code span that does not appear in any given passage is
   flagged inline as not verbatim; the counts feed the grounding decision.
+- An answer with no marker at all is attributed paragraph by paragraph to the
+  passage whose words each paragraph repeats most (``attribute``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 
 from assistant.packing import Evidence
 from assistant.types import Citation
+from index.lexical import tokenize
 
 MARKER = re.compile(r"\[(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\]")  # [1], [1, 2], [1、2]
 _CODE = re.compile(r"```[^\n]*\n(?P<block>.*?)```|`(?P<span>[^`\n]+)`", re.S)
@@ -28,6 +31,8 @@ _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")  # 
 _LIST_MARK = re.compile(r"^\s*(?:\d{1,3}[.)、]\s*|[-*+]\s+)")
 _TRAILING_COMMENT = re.compile(r"(?:\s{2,}|\t)#")
 _WORD = re.compile(r"\w[\w.:/@=&?-]*")
+_FENCE = re.compile(r"^\s*```")
+MIN_SHARED = 2  # words a paragraph shares with a passage to be attributed to it
 NEAR_SHARE = 0.6  # a quote that repeats this share of a passage's words came from it
 WHOLE_LINE_CHARS = 160  # a longer line (a config dump) is not worth widening a quote to
 
@@ -61,6 +66,55 @@ def renumber(text: str, evidence: list[Evidence]) -> tuple[str, list[Evidence]]:
     new = MARKER.sub(sub, text)
     new = re.sub(r"[ \t]+\n", "\n", new)
     return new.strip(), [evidence[n - 1] for n in order]
+
+
+def _paragraphs(text: str) -> list[str]:
+    """Blank-line separated paragraphs; a fenced code block is never split."""
+    out: list[str] = []
+    current: list[str] = []
+    fenced = False
+    for line in text.split("\n"):
+        if _FENCE.match(line):
+            fenced = not fenced
+        if not line.strip() and not fenced:
+            if current:
+                out.append("\n".join(current))
+            current = []
+            continue
+        current.append(line)
+    if current:
+        out.append("\n".join(current))
+    return out
+
+
+def _mark(paragraph: str, n: int) -> str:
+    """``paragraph`` followed by ``[n]``, on a line of its own after a closing code fence (on the
+    fence's line it would reopen the block)."""
+    return f"{paragraph}\n[{n}]" if _FENCE.match(paragraph.split("\n")[-1]) else f"{paragraph} [{n}]"
+
+
+def attribute(text: str, evidence: list[Evidence]) -> str | None:
+    """Cite an answer that cites nothing: each run of paragraphs that repeat the same passage most
+    (at least ``MIN_SHARED`` words; a paragraph below that joins its neighbours) gets that passage's
+    marker at its end. None when no passage shares a word with the answer."""
+    words = [set(tokenize(e.text)) for e in evidence]
+
+    def best(part: str, least: int) -> int | None:
+        mine = set(tokenize(part))
+        shared, n = max(((len(mine & w), -e.n) for e, w in zip(evidence, words, strict=True)), default=(0, 0))
+        return -n if shared >= least else None
+
+    paragraphs = _paragraphs(text)
+    owners = [best(p, MIN_SHARED) for p in paragraphs]
+    known = [o for o in owners if o is not None]
+    if not known:  # no paragraph is clearly anyone's: the whole answer, if anything matches
+        n = best(text, 1)
+        return None if n is None else _mark(text.rstrip(), n)
+    current = known[0]
+    for i, o in enumerate(owners):
+        owners[i] = current = o if o is not None else current
+    ends = [i == len(owners) - 1 or owners[i + 1] != o for i, o in enumerate(owners)]
+    return "\n\n".join(_mark(p, o) if end and o else p for p, o, end in zip(paragraphs, owners, ends, strict=True))
 
 
 def repoint(text: str, evidence: list[Evidence]) -> str:

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import re
 
-from assistant.packing import Evidence
 from assistant.search import SearchResult
 from assistant.secrets import REDACTED, Redactor
-from index.lexical import tokenize
 
 MIN_SECRET_LEN = 4
 _TAIL = re.compile(r"[\x21-\x7e]+\Z")  # a trailing run of printable, non-space ASCII
@@ -63,10 +61,3 @@ class OutputGuard:
             cut = m.start() + max((i + 1 for i, ch in enumerate(m.group(0)) if ch in _BREAKS), default=0)
             cut = _before_partial(raw, cut, secrets)
         return self.clean(raw[:cut], secrets) if cut > 0 else ""
-
-    @staticmethod
-    def best_support(text: str, evidence: list[Evidence]) -> Evidence | None:
-        words = set(tokenize(text))
-        scored = [(len(words & set(tokenize(e.text))), -e.n, e) for e in evidence]
-        best = max(scored, default=None, key=lambda s: (s[0], s[1]))
-        return best[2] if best and best[0] > 0 else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.citations import check
+from assistant.citations import attribute, check
 from assistant.packing import Evidence
 
 EV = [
@@ -98,3 +98,29 @@ def test_a_single_word_quote_such_as_a_path_is_never_widened() -> None:
 def test_a_widened_quote_leaves_out_the_list_number_and_the_closing_punctuation() -> None:
     ev = [E(1, "11. kubectl exec -it <podName> <cmd>；")]
     assert check("`exec -it <podName>` [1]", ev, "(x)").text == "`kubectl exec -it <podName> <cmd>` [1]"
+
+
+GIT_NGINX = [
+    Evidence(1, "a.md", "git", 10, 11, "git fetch origin feature\ngit checkout -b feature"),
+    Evidence(2, "a.md", "nginx", 20, 21, "nginx -s reload    # 重新加载配置\nnginx -s stop"),
+]
+
+
+def test_an_uncited_answer_is_cited_paragraph_by_paragraph() -> None:
+    text = "Fetch the branch with git fetch origin:\n\n```sh\ngit fetch origin feature\n```\n\nThen nginx -s reload to reload."
+    out = attribute(text, GIT_NGINX)
+    assert out is not None
+    # each part cites the passage it comes from; a marker never sits on a closing fence
+    assert "git fetch origin feature\n```\n[1]" in out
+    assert out.endswith("Then nginx -s reload to reload. [2]")
+    assert [c.ref for c in check(out, GIT_NGINX, LABEL).citations] == ["a.md:10-11", "a.md:20-21"]
+
+
+def test_paragraphs_from_the_same_passage_share_one_marker_at_their_end() -> None:
+    out = attribute("Use git fetch origin first.\n\nThen git checkout -b feature.\n\nDone.", GIT_NGINX)
+    assert out == "Use git fetch origin first.\n\nThen git checkout -b feature.\n\nDone. [1]"
+
+
+def test_an_answer_sharing_no_word_with_the_passages_gets_no_citation() -> None:
+    assert attribute("I cannot help with that.", GIT_NGINX) is None
+    assert attribute("just nginx", GIT_NGINX) == "just nginx [2]"  # one word: the whole answer
