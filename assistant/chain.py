@@ -24,7 +24,7 @@ from assistant.linescore import LineScorer
 from assistant.packing import Evidence, select
 from assistant.prompts import Prompts
 from assistant.search import Searcher, SearchResult
-from assistant.types import LLM, Answer, ChatMessage, LLMError, QuestionScoring, StreamEvent, Turn
+from assistant.types import LLM, Answer, ChatMessage, LLMError, QuestionScoring, StreamEvent, Turn, Warmable
 from index.tokens import TokenCounter
 
 SENTINEL = "NOT_IN_NOTES"
@@ -100,10 +100,9 @@ class AnswerChain:
         model, word segmentation, language detection: about 4 s cold) and the fixed system
         prompt's KV cache."""
         self.prepare(WARM_UP_QUESTION)
-        warm = getattr(self.llm, "warm", None)
-        if warm is not None:
+        if isinstance(self.llm, Warmable):
             try:
-                warm(self.prompts.system)
+                self.llm.warm(self.prompts.system)
             except LLMError:
                 pass  # the first question will fall back and say why
 

@@ -100,5 +100,12 @@ class QuestionScoring(Protocol):
     def question_gain(self, with_lines: Sequence[ChatMessage], bare: Sequence[ChatMessage], question: str) -> float | None: ...
 
 
+@runtime_checkable
+class Warmable(Protocol):
+    """A model that can evaluate the fixed system prompt ahead of the first question (the local one)."""
+
+    def warm(self, system_prompt: str) -> float: ...
+
+
 class LLMError(RuntimeError):
     """The backend is down, timed out, or returned nothing usable."""

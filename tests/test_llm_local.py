@@ -13,7 +13,7 @@ import pytest
 from assistant.llm.factory import make_llm
 from assistant.llm.local import LocalLLM
 from assistant.settings import Settings
-from assistant.types import ChatMessage, LLMError
+from assistant.types import ChatMessage, LLMError, Warmable
 from tests.llm_server import MODEL, PONG, needs_model
 
 pytestmark = pytest.mark.slow
@@ -131,6 +131,7 @@ def counting_evals(llm: LocalLLM) -> Iterator[list[int]]:
 def test_warm_system_prompt_is_reused(llm: LocalLLM) -> None:
     """After ``warm``, a question under the same system prompt evaluates only its own tokens."""
     system_tokens = len(llm._llama.tokenize(SYSTEM.encode(), add_bos=False))
+    assert isinstance(llm, Warmable)  # what the chain's warm-up looks for
     llm.warm(SYSTEM)
     with counting_evals(llm) as evaluated:
         question = [ChatMessage("system", SYSTEM), ChatMessage("user", "What is a pod?")]
