@@ -48,12 +48,19 @@ class PromptTokens:
             bos_token=model.token_get_text(bos) if bos != -1 else "",
         )
 
-    def tokens(self, messages: Sequence[ChatMessage], span_text: str) -> tuple[list[int], int, int]:
-        """The prompt's tokens and the [a, b) token range that spells the last ``span_text``."""
+    def _render(self, messages: Sequence[ChatMessage]) -> tuple[bytes, list[int]]:
         chat: Any = [{"role": m.role, "content": m.content} for m in messages]
         result = self._format(messages=chat)
         prompt = result.prompt.encode("utf-8")
-        toks = self._llama.tokenize(prompt, add_bos=not result.added_special, special=True)
+        return prompt, self._llama.tokenize(prompt, add_bos=not result.added_special, special=True)
+
+    def prompt(self, messages: Sequence[ChatMessage]) -> list[int]:
+        """The tokens ``create_chat_completion`` evaluates for ``messages`` (before the answer)."""
+        return self._render(messages)[1]
+
+    def tokens(self, messages: Sequence[ChatMessage], span_text: str) -> tuple[list[int], int, int]:
+        """The prompt's tokens and the [a, b) token range that spells the last ``span_text``."""
+        prompt, toks = self._render(messages)
         start = prompt.rfind(span_text.encode("utf-8"))
         if start < 0:
             return toks, 0, 0
@@ -113,7 +120,7 @@ class QuestionScorer:
         """Log-probabilities of ``toks[i]`` for ``i`` in ``scored`` (ascending) given what precedes
         them, reusing the cached prefix."""
         a, b = scored[0], scored[-1] + 1
-        keep = min(_common_prefix(self._cached, toks), a - 1)
+        keep = min(common_prefix(self._cached, toks), a - 1)
         todo = toks[keep : b - 1]  # each token's logits predict the next one
         if keep < 0 or not todo or len(todo) > self._llama.n_batch:
             return []
@@ -147,7 +154,7 @@ def _spread(n: int, most: int) -> list[int]:
     return sorted({round(i * (n - 1) / (most - 1)) for i in range(most)})
 
 
-def _common_prefix(x: Sequence[int], y: Sequence[int]) -> int:
+def common_prefix(x: Sequence[int], y: Sequence[int]) -> int:
     n = 0
     for p, q in zip(x, y, strict=False):
         if p != q:

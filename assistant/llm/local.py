@@ -1,18 +1,18 @@
 """The local chat model: a GGUF file run in-process by llama.cpp.
 
-``llama_cpp`` is imported here and in ``likelihood`` only, lazily (when a ``LocalLLM`` is built).
+``llama_cpp`` is imported here and in ``likelihood`` and ``prefixes`` only, lazily (when a ``LocalLLM`` is built).
 
 Behaviour:
 
-* Greedy decoding (temperature 0, fixed seed): the same prompt gives the same
-  answer. The chat template is the one stored in the GGUF (Qwen's ChatML).
+* Greedy decoding (temperature 0, fixed seed). The chat template is the GGUF's (Qwen's ChatML).
+  The same prompt gives the same answer, up to how much of it was cached: evaluating it in
+  other pieces changes the float sums slightly, which can flip a near tie.
 * One generation at a time: concurrent callers queue on a lock. Time spent
   waiting counts against the caller's ``timeout_s``.
 * ``timeout_s`` is a wall-clock deadline for the whole call, measured from the
   moment ``stream()`` is called:
 
-  - no text before the deadline (busy, or prompt evaluation too slow)
-    -> ``LLMError``;
+  - no text before the deadline (busy, or prompt evaluation too slow) -> ``LLMError``;
   - deadline reached after some text -> generation stops and the iterator ends
     normally with the text produced so far (a warning is logged), so a caller
     keeps a usable partial answer it may already have shown.
@@ -24,8 +24,8 @@ Behaviour:
   installed only while a cancelled generation is still running, so a normal
   generation never calls back into Python). It then frees the lock.
 * An answer with no visible text -> ``LLMError``.
-* Prompt caching: llama.cpp reuses the longest common token prefix of the last
-  evaluation, so a fixed system prompt is evaluated once (``warm`` does it at startup).
+* Caching: llama.cpp reuses the longest common token prefix of the last evaluation, so the
+  system prompt is evaluated once (``warm``, at startup); ``prefixes`` keeps follow-up rewrites' too.
 """
 
 from __future__ import annotations
@@ -76,19 +76,15 @@ class LocalLLM:
             raise LLMError(f"llama-cpp-python is not installed; {_SETUP_HINT}") from exc
         try:
             self._llama: Llama = Llama(
-                model_path=str(self.model_path),
-                n_ctx=n_ctx,
-                n_batch=512,
-                n_ubatch=n_ubatch,
-                n_threads=self.n_threads,
-                n_threads_batch=self.n_threads,
-                seed=SEED,
-                verbose=False,
-            )
+                model_path=str(self.model_path), n_ctx=n_ctx, n_batch=512, n_ubatch=n_ubatch,
+                n_threads=self.n_threads, n_threads_batch=self.n_threads, seed=SEED, verbose=False,
+            )  # fmt: skip
         except (ValueError, RuntimeError, OSError) as exc:
             raise LLMError(f"cannot load local model {self.model_path}: {exc}; {_SETUP_HINT}") from exc
         # Aborting a running llama_decode: see _cancel().
         import llama_cpp
+
+        from assistant.llm.prefixes import PrefixStore
 
         self._set_abort = llama_cpp.llama_set_abort_callback
         self._abort_cb = llama_cpp.ggml_abort_callback(self._should_abort)  # keep a reference
@@ -96,6 +92,7 @@ class LocalLLM:
         self._state_lock = threading.Lock()  # guards _active and the abort callback
         self._active: threading.Event | None = None  # cancel flag of the running generation
         self._scorer: Any = None  # likelihood.QuestionScorer, built on first use
+        self._prefixes = PrefixStore(self._llama)  # keeps follow-up rewrites cached too
 
     def __repr__(self) -> str:
         return f"LocalLLM({str(self.model_path)!r}, n_threads={self.n_threads}, n_ctx={self.n_ctx})"
@@ -222,6 +219,7 @@ class LocalLLM:
         try:
             if cancel.is_set():  # the caller gave up before this thread started
                 return
+            self._prefixes.restore(messages)
             chunks: Any = self._llama.create_chat_completion(
                 messages=[{"role": m.role, "content": m.content} for m in messages],  # type: ignore[misc]
                 max_tokens=max_tokens,
@@ -238,6 +236,8 @@ class LocalLLM:
                         out.put(("text", text))
             finally:
                 chunks.close()
+            if not cancel.is_set():
+                self._prefixes.save(messages)
         except Exception as exc:  # reported to the caller as LLMError
             out.put(("error", exc))
         finally:
