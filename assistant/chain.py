@@ -9,7 +9,6 @@ through ``Searcher``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -23,11 +22,11 @@ from assistant.language import detect_language
 from assistant.linescore import LineScorer
 from assistant.packing import Evidence, select
 from assistant.prompts import Prompts
+from assistant.replies import SENTINEL, echoes, looping, may_be_sentinel
 from assistant.search import Searcher, SearchResult
 from assistant.types import LLM, Answer, ChatMessage, LLMError, QuestionScoring, StreamEvent, Turn, Warmable
 from index.tokens import TokenCounter
 
-SENTINEL = "NOT_IN_NOTES"
 WARM_UP_QUESTION = "kubectl 怎么看 pod 的日志 (warm-up)"
 
 
@@ -61,13 +60,6 @@ class Draft:
     secrets: tuple[str, ...] = ()  # credential values near the answer, for the output guard
     evidence: tuple[Evidence, ...] = ()
     messages: tuple[ChatMessage, ...] = ()
-
-
-def _echoes(answer: str, question: str) -> bool:
-    """The model only repeated the question back."""
-    a = re.sub(r"\W+", "", MARKER.sub("", answer)).lower()
-    q = re.sub(r"\W+", "", question).lower()
-    return bool(a) and (a == q or (a in q and len(a) >= len(q) // 2))
 
 
 class AnswerChain:
@@ -175,7 +167,9 @@ class AnswerChain:
         try:
             for delta in self.llm.stream(d.messages, max_tokens=self.config.max_tokens, timeout_s=self.config.timeout_s):
                 raw += delta
-                if SENTINEL.startswith(raw.strip()[: len(SENTINEL)]) and len(raw.strip()) <= len(SENTINEL):
+                if looping(raw):  # leaving the loop stops the generation
+                    break
+                if may_be_sentinel(raw):
                     continue  # might be the "not in notes" sentinel: hold back
                 safe = self.guard.streamable(raw, d.secrets)
                 if len(safe) > emitted:
@@ -183,6 +177,9 @@ class AnswerChain:
                     emitted = len(safe)
         except LLMError as exc:
             yield StreamEvent("done", answer=self._fallback(d, str(exc)))
+            return
+        if looping(raw):
+            yield StreamEvent("done", answer=self._fallback(d, "its answer got stuck repeating itself"))
             return
         final, doubted = self._finish(d, raw)
         if not emitted:  # e.g. the held-back sentinel: show the checked answer while the question is scored
@@ -211,7 +208,7 @@ class AnswerChain:
             # The gate found the notes on topic, and there the 1.5B model's own "not in notes" is
             # often wrong (12 of 78 covered dev and held-out questions). Show the lines instead.
             return self._extractive(d, [self.prompts.message("model_no_answer", d.lang)]), True
-        if _echoes(text, d.question):
+        if echoes(text, d.question):
             return self._fallback(d, "unusable answer"), False
         text = self.guard.clean(text, d.secrets)
         if not MARKER.search(text):  # the model cited nothing: each paragraph to the passage it repeats

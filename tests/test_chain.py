@@ -130,6 +130,35 @@ def test_an_answer_that_only_echoes_the_question_falls_back(comp: Components) ->
     assert a.backend == "extractive" and "git ls-files" in a.text and a.notices
 
 
+class LoopingLLM(ScriptedLLM):
+    """Starts a command, then repeats one digit (as greedy decoding sometimes does)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent = 0
+        self.stopped = False
+
+    def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int, timeout_s: float) -> Iterator[str]:
+        try:
+            yield "`git ls-files -l 1"
+            while self.sent < 2000:  # a max_tokens of sorts
+                self.sent += 1
+                yield "0"
+        finally:
+            self.stopped = True
+
+
+def test_an_answer_stuck_in_a_loop_is_stopped_and_the_notes_quoted(comp: Components) -> None:
+    llm = LoopingLLM()
+    events = list(chain_with(comp, llm).stream("git 查看代码行数"))
+    a = events[-1].answer
+    assert a is not None and a.backend == "extractive" and "git ls-files" in a.text
+    assert "repeating" in a.notices[-1]
+    assert llm.stopped and llm.sent < 100  # generation stopped as soon as the loop showed
+    shown = "".join(e.text for e in events if e.kind == "token")
+    assert "0" * 40 not in shown
+
+
 def test_backend_down_falls_back_to_extractive_quickly(comp: Components) -> None:
     t = time.perf_counter()
     a = chain_with(comp, ScriptedLLM(fail="connection refused", delay_s=2.0)).answer("git 查看代码行数")
