@@ -57,27 +57,27 @@ class PrefixStore:
         self._saved: dict[tuple[str, str], Saved] = {}  # by kind; most recently used last
 
     def current(self) -> list[int]:
-        return [int(t) for t in self._llama.input_ids[: self._llama.n_tokens]]
+        tokens: list[int] = self._llama.input_ids[: self._llama.n_tokens].tolist()
+        return tokens
 
-    def restore(self, messages: Sequence[ChatMessage]) -> int:
+    def restore(self, messages: Sequence[ChatMessage]) -> None:
         """Before evaluating ``messages``: put back the saved cache that best matches their prompt when
-        it spares at least ``MIN_GAIN`` tokens over the context's own; returns the prompt tokens now cached."""
+        it spares at least ``MIN_GAIN`` tokens over what the context holds."""
         prompt = self._prompts.prompt(messages)
-        here = common_prefix(self.current(), prompt)
-        key = max(self._saved, key=lambda k: common_prefix(self._saved[k].tokens, prompt), default=None)
-        if key is None or common_prefix(self._saved[key].tokens, prompt) < here + MIN_GAIN:
-            return here
+        shared = {k: common_prefix(s.tokens, prompt) for k, s in self._saved.items()}
+        key = max(shared, key=shared.__getitem__, default=None)
+        if key is None or shared[key] < common_prefix(self.current(), prompt) + MIN_GAIN:
+            return
         best = self._saved.pop(key)
         llama = self._llama
         buf = (ctypes.c_uint8 * len(best.state)).from_buffer_copy(best.state)
         if self._lib.llama_state_seq_set_data(llama.ctx, buf, len(best.state), 0) != len(best.state):
             llama.reset()  # the context is in an unknown state: evaluate the whole prompt
-            return 0
+            return
         llama.input_ids[: len(best.tokens)] = np.asarray(best.tokens, dtype=llama.input_ids.dtype)
         llama.n_tokens = len(best.tokens)
         llama._requires_eval = True  # the logits were not produced by a live decode
         self._saved[key] = best
-        return common_prefix(best.tokens, prompt)
 
     def save(self, messages: Sequence[ChatMessage]) -> None:
         """After generating for ``messages``: save the context's cache as that kind's."""
@@ -93,7 +93,7 @@ class PrefixStore:
         self._saved.pop(kind(messages), None)
         while len(self._saved) >= self._slots:
             del self._saved[next(iter(self._saved))]
-        self._saved[kind(messages)] = Saved(tokens, bytes(buf)[:written])
+        self._saved[kind(messages)] = Saved(tokens, ctypes.string_at(buf, written))  # one copy of ~25 MB
 
     def clear(self) -> None:
         self._saved.clear()
