@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.packing import Evidence
+from assistant.secrets import REDACTED
 from assistant.types import Citation
 from index.lexical import tokenize
 
@@ -182,10 +183,17 @@ def _nearly(span: str, evidence: list[Evidence], cited: list[int]) -> list[int]:
 
 
 def supported(span: str, evidence: list[Evidence]) -> bool:
-    """Verbatim up to whitespace and case, line by line for blocks."""
+    """Verbatim up to whitespace and case, line by line for blocks. A value the answer shows as
+    [redacted] stands for whatever word the passage has there (redacted there too, or not)."""
     haystack = [_norm(e.text) for e in evidence]
     lines = [_norm(line) for line in span.split("\n") if line.strip()]
-    return bool(lines) and all(any(line in h for h in haystack) for line in lines)
+    return bool(lines) and all(any(_within(line, h) for h in haystack) for line in lines)
+
+
+def _within(line: str, passage: str) -> bool:
+    if REDACTED not in line:
+        return line in passage
+    return re.search(r"\S+".join(re.escape(part) for part in line.split(REDACTED)), passage) is not None
 
 
 def flag_unverbatim(text: str, evidence: list[Evidence], label: str) -> tuple[str, int, int]:
@@ -194,7 +202,7 @@ def flag_unverbatim(text: str, evidence: list[Evidence], label: str) -> tuple[st
     def sub(m: re.Match[str]) -> str:
         nonlocal total, bad
         body = m.group("block") if m.group("block") is not None else m.group("span")
-        if "[redacted]" in body or len(body.strip()) < 3:
+        if len(body.strip()) < 3:
             return m.group(0)
         total += 1
         if supported(body, evidence):

@@ -124,3 +124,13 @@ def test_paragraphs_from_the_same_passage_share_one_marker_at_their_end() -> Non
 def test_an_answer_sharing_no_word_with_the_passages_gets_no_citation() -> None:
     assert attribute("I cannot help with that.", GIT_NGINX) is None
     assert attribute("just nginx", GIT_NGINX) == "just nginx [2]"  # one word: the whole answer
+
+
+def test_a_command_with_a_redacted_value_is_checked_around_the_value() -> None:
+    """[redacted] in an answer stands for any one word of the passage; the rest must be verbatim."""
+    ev = [E(1, "curl -X POST -d 'username=u&password=[redacted]' http://h/login"), E(2, "redis-cli -a Qz8vLm2pWx ping")]
+    kept = check("`curl -X POST -d 'username=u&password=[redacted]' http://h/login` [1]", ev, "(x)")
+    assert kept.unsupported_spans == 0 and kept.code_spans == 1
+    assert check("`redis-cli -a [redacted] ping` [2]", ev, "(x)").unsupported_spans == 0
+    invented = check('```\ncurl -u admin:[redacted] "http://h/login"\n```\n[1]', ev, "(x)")
+    assert invented.unsupported_spans == 1 and "(x)" in invented.text
