@@ -10,56 +10,25 @@ through ``Searcher``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
+from assistant.chain_config import ChainConfig, Draft
 from assistant.citations import MARKER, attribute, check
 from assistant.condense import Condenser
 from assistant.extractive import extractive_answer
-from assistant.grounding import GateResult, GroundingGate
+from assistant.grounding import GroundingGate
 from assistant.guard import OutputGuard
 from assistant.language import detect_language
 from assistant.linescore import LineScorer
-from assistant.packing import Evidence, select
+from assistant.packing import select
 from assistant.prompts import Prompts
 from assistant.replies import SENTINEL, echoes, looping, may_be_sentinel
-from assistant.search import Searcher, SearchResult
-from assistant.types import LLM, Answer, ChatMessage, LLMError, QuestionScoring, StreamEvent, Turn, Warmable
+from assistant.search import Searcher
+from assistant.types import LLM, Answer, ChatMessage, LLMError, QuestionFit, QuestionScoring, StreamEvent, Turn, Warmable
 from index.tokens import TokenCounter
 
 WARM_UP_QUESTION = "kubectl 怎么看 pod 的日志 (warm-up)"
-
-
-@dataclass(frozen=True)
-class ChainConfig:
-    # Budgets come from Settings (the one place their defaults live); see wiring.
-    context_tokens: int
-    max_tokens: int
-    timeout_s: float
-    question_check: bool  # score the question against the chosen lines after generating (local model)
-    k: int = 5
-    nearest: int = 3
-    # Below this mean log-probability gain of the question's tokens from the chosen lines, the
-    # notes do not cover it: lines that answer a question make its words more expected, never less.
-    min_gain: float = 0.0
-    # When the model itself doubts the lines (it replied NOT_IN_NOTES, or most of its commands are
-    # not in them), a weak gain is enough to refuse: two signals agree. The largest round value
-    # that refuses none of the 78 covered dev and held-out questions (the lowest doubted one: 0.28).
-    min_gain_doubted: float = 0.25
-
-
-@dataclass(frozen=True)
-class Draft:
-    question: str  # cleaned and possibly truncated
-    history: tuple[Turn, ...]
-    lang: str
-    standalone: str = ""
-    result: SearchResult | None = None
-    gate: GateResult | None = None
-    notices: tuple[str, ...] = ()  # e.g. the question was truncated
-    secrets: tuple[str, ...] = ()  # credential values near the answer, for the output guard
-    evidence: tuple[Evidence, ...] = ()
-    messages: tuple[ChatMessage, ...] = ()
 
 
 class AnswerChain:
@@ -184,18 +153,18 @@ class AnswerChain:
         final, doubted = self._finish(d, raw)
         if not emitted:  # e.g. the held-back sentinel: show the checked answer while the question is scored
             yield StreamEvent("token", final.text)
-        checked = raw.strip() and self.config.question_check
-        gain = self._question_gain(d) if checked else None  # after generation: TTFT unchanged
-        if gain is not None and gain < (self.config.min_gain_doubted if doubted else self.config.min_gain):
+        checked = final.grounded and raw.strip() and self.config.question_check
+        fit = self._question_fit(d) if checked else None  # after generation: TTFT unchanged
+        if fit is not None and self.config.unaddressed(fit, doubted):
             final = self._refusal(d, "the closest lines do not address it")
         yield StreamEvent("done", answer=final)
 
-    def _question_gain(self, d: Draft) -> float | None:
+    def _question_fit(self, d: Draft) -> QuestionFit | None:
         """How much the chosen lines raise the model's likelihood of the question (local model only)."""
         if not isinstance(self.llm, QuestionScoring):
             return None
         bare = self._prompt(replace(d, evidence=())).messages
-        return self.llm.question_gain(d.messages, bare, d.question)
+        return self.llm.question_fit(d.messages, bare, d.question)
 
     def _finish(self, d: Draft, raw: str) -> tuple[Answer, bool]:
         """The checked answer, and whether the model doubted the lines: it said NOT_IN_NOTES, or
@@ -217,9 +186,12 @@ class AnswerChain:
                 return self._fallback(d, "unusable answer"), False
             text = attributed
         checked = check(text, list(d.evidence), self.prompts.message("not_verbatim", d.lang))
-        if checked.unsupported_spans and 2 * checked.unsupported_spans >= checked.code_spans:
+        invented = checked.unsupported_spans
+        if invented and 2 * invented >= checked.code_spans:
             # At least half the commands the model gave are absent from the notes: more invention
             # than notes, so quote the notes instead (a lone stray command is only flagged).
+            if invented >= self.config.invented_commands:
+                return self._refusal(d, "the commands an answer needs are not in them"), True
             return self._fallback(d, "its commands are not in your notes"), True
         text, cites = checked.text, checked.citations
         if not cites:

@@ -93,11 +93,21 @@ class LLM(Protocol):
     def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int, timeout_s: float) -> Iterator[str]: ...
 
 
+@dataclass(frozen=True)
+class QuestionFit:
+    """How much the chosen lines make the question's tokens more expected, in nats per token."""
+
+    gain: float  # the mean over the question's scored tokens
+    weakest: float  # the lowest over its words (no punctuation, no English stop word): a concept the lines make less expected
+
+
 @runtime_checkable
 class QuestionScoring(Protocol):
     """A model that can say how much the chosen lines make the question more likely (the local one)."""
 
-    def question_gain(self, with_lines: Sequence[ChatMessage], bare: Sequence[ChatMessage], question: str) -> float | None: ...
+    def question_fit(
+        self, with_lines: Sequence[ChatMessage], bare: Sequence[ChatMessage], question: str
+    ) -> QuestionFit | None: ...
 
 
 @runtime_checkable

@@ -96,7 +96,8 @@ class Components:
 
     @cached_property
     def assistant(self) -> AnswerChain:
-        from assistant.chain import AnswerChain, ChainConfig
+        from assistant.chain import AnswerChain
+        from assistant.chain_config import ChainConfig
         from assistant.grounding import GroundingGate
         from assistant.guard import OutputGuard
         from assistant.linescore import LineScorer

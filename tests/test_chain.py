@@ -12,7 +12,7 @@ import pytest
 
 from assistant.chain import WARM_UP_QUESTION, AnswerChain
 from assistant.settings import load_settings
-from assistant.types import ChatMessage, LLMError, Turn
+from assistant.types import ChatMessage, LLMError, QuestionFit, Turn
 from assistant.wiring import Components
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,17 +41,17 @@ class ScriptedLLM:
 
 
 class ScoringLLM(ScriptedLLM):
-    """Also reports a question-likelihood gain, as the local model does."""
+    """Also reports how the lines change the question's likelihood, as the local model does."""
 
-    def __init__(self, reply: str, gain: float | None) -> None:
+    def __init__(self, reply: str, gain: float | None, weakest: float = 0.0) -> None:
         super().__init__(reply)
-        self.gain = gain
+        self.fit = QuestionFit(gain, weakest) if gain is not None else None
         self.scored: list[str] = []
 
-    def question_gain(self, with_lines: Sequence[ChatMessage], bare: Sequence[ChatMessage], question: str) -> float | None:
+    def question_fit(self, with_lines: Sequence[ChatMessage], bare: Sequence[ChatMessage], question: str) -> QuestionFit | None:
         assert "<notes>" in with_lines[-1].content and question in bare[-1].content
         self.scored.append(question)
-        return self.gain
+        return self.fit
 
 
 @pytest.fixture(scope="module")
@@ -290,6 +290,30 @@ def test_invented_commands_need_a_stronger_question_check(comp: Components, gain
         assert a.backend == "extractive" and "frobnicate" not in a.text and "wc -l" in a.text
     else:
         assert "closest lines do not address it" in a.text and not a.citations
+
+
+@pytest.mark.parametrize(("reply", "weakest", "grounded"), [("NOT_IN_NOTES", -4.0, False), ("NOT_IN_NOTES", -2.0, True),
+                                                          ("`git ls-files | xargs wc -l` [1]", -4.0, True)])  # fmt: skip
+def test_a_doubted_answer_is_refused_when_one_word_of_the_question_gets_much_less_likely(
+    comp: Components, reply: str, weakest: float, grounded: bool
+) -> None:
+    """A word the lines make far less expected is the concept they lack; it only counts when the
+    model doubted the lines too (a confident answer keeps its lines whatever one word does)."""
+    a = chain_with(comp, ScoringLLM(reply, 0.9, weakest)).answer("git 查看代码行数")
+    assert a.grounded is grounded
+    if not grounded:
+        assert "closest lines do not address it" in a.text and not a.citations
+
+
+def test_an_answer_made_of_invented_commands_is_not_in_the_notes(comp: Components) -> None:
+    """Three or more commands, most of them absent from the notes: the model's own knowledge,
+    refused whatever the question check says (two would only fall back to quoting the lines)."""
+    reply = "`git tag -a v1 -m rel` [1] then `git push origin v1` [1] or `git push --tags` [1]."
+    llm = ScoringLLM(reply, 2.0)
+    a = chain_with(comp, llm).answer("git 查看代码行数")
+    assert not a.grounded and not a.citations and "git tag" not in a.text
+    assert "commands an answer needs are not in them" in a.text and a.nearest
+    assert llm.scored == []
 
 
 def test_the_question_check_can_be_turned_off(comp: Components) -> None:

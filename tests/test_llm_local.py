@@ -180,30 +180,32 @@ def _prompt(lines: str, question: str) -> list[ChatMessage]:
 
 
 @needs_model
-def test_question_gain_is_positive_when_the_lines_answer_and_negative_when_off_topic(llm: LocalLLM) -> None:
+def test_question_fit_is_positive_when_the_lines_answer_and_negative_when_off_topic(llm: LocalLLM) -> None:
     zip_lines = "[1] zip\nzip -q -r html.zip /home/html\nunzip html.zip -d /home/\n"
     answered = "how do I unzip html.zip into /home?"
     off_topic = "nginx rate limit requests per client ip?"
-    covered = llm.question_gain(_prompt(zip_lines, answered), _prompt("", answered), answered)
-    uncovered = llm.question_gain(_prompt(zip_lines, off_topic), _prompt("", off_topic), off_topic)
+    covered = llm.question_fit(_prompt(zip_lines, answered), _prompt("", answered), answered)
+    uncovered = llm.question_fit(_prompt(zip_lines, off_topic), _prompt("", off_topic), off_topic)
     assert covered is not None and uncovered is not None
-    assert covered > 0.5 and uncovered < 0.0
+    assert covered.gain > 0.5 and uncovered.gain < 0.0
+    # every word of the answered question gets likelier; the off-topic one has words that get less likely
+    assert covered.weakest > 0.0 and uncovered.weakest < -1.0
     assert collect(llm, _prompt(zip_lines, answered), max_tokens=4)  # generation still works after scoring
 
 
 @needs_model
-def test_question_gain_is_none_when_the_question_is_not_in_the_prompt(llm: LocalLLM) -> None:
-    assert llm.question_gain(_prompt("x", "what?"), _prompt("", "what?"), "not there") is None
+def test_question_fit_is_none_when_the_question_is_not_in_the_prompt(llm: LocalLLM) -> None:
+    assert llm.question_fit(_prompt("x", "what?"), _prompt("", "what?"), "not there") is None
 
 
 @needs_model
-def test_question_gain_leaves_the_answer_cache_and_the_answer_as_they_were(llm: LocalLLM) -> None:
+def test_question_fit_leaves_the_answer_cache_and_the_answer_as_they_were(llm: LocalLLM) -> None:
     """Scoring runs in a scratch context: asking again reuses the whole cached prompt, same answer."""
     lines = "[1] zip\nzip -q -r html.zip /home/html\nunzip html.zip -d /home/\n"
     question = "how do I zip a directory quietly?"
     prompt = _prompt(lines, question)
     first = collect(llm, prompt, max_tokens=6)
-    assert llm.question_gain(prompt, _prompt("", question), question) is not None
+    assert llm.question_fit(prompt, _prompt("", question), question) is not None
     with counting_evals(llm) as evaluated:
         again = collect(llm, prompt, max_tokens=6)
     assert again == first

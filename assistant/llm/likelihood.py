@@ -17,12 +17,14 @@ they were. Callers hold ``LocalLLM``'s lock.
 from __future__ import annotations
 
 import ctypes
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from assistant.types import ChatMessage
+from assistant.types import ChatMessage, QuestionFit
+from index.lexical import STOP_EN
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -31,6 +33,8 @@ MAX_TOKENS = 400  # a longer question is not scored
 # Each scored token costs the model's output layer once (~40 ms on two cores), in each of the two
 # passes: a longer question is scored on this many tokens, evenly spaced (the mean's estimate).
 MAX_SCORED = 32
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_WORD = re.compile(r"[a-z0-9][a-z0-9_-]{2,}")
 
 
 class PromptTokens:
@@ -96,7 +100,7 @@ class QuestionScorer:
         self._ctx.close()
         self._batch.close()
 
-    def gain(self, with_lines: Sequence[ChatMessage], bare: Sequence[ChatMessage], question: str) -> float | None:
+    def fit(self, with_lines: Sequence[ChatMessage], bare: Sequence[ChatMessage], question: str) -> QuestionFit | None:
         toks, a, b = self._prompts.tokens(with_lines, question)
         base, a0, b0 = self._prompts.tokens(bare, question)
         if toks[a:b] != base[a0:b0] or not 1 < b - a <= MAX_TOKENS:
@@ -104,7 +108,12 @@ class QuestionScorer:
         self._copy_main_cache()
         picks = _spread(b - a, MAX_SCORED)
         after_lines = self._logprobs(toks, [a + i for i in picks])
-        return mean_gain(after_lines, self._logprobs(base, [a0 + i for i in picks]))
+        bare_lines = self._logprobs(base, [a0 + i for i in picks])
+        gain = mean_gain(after_lines, bare_lines)
+        if gain is None:
+            return None
+        pieces = [self._llama.detokenize([toks[a + i]]).decode("utf-8", "ignore") for i in picks]
+        return QuestionFit(gain, weakest_word(pieces, after_lines, bare_lines))
 
     def _copy_main_cache(self) -> None:
         lib, main = self._lib, self._llama
@@ -161,6 +170,18 @@ def common_prefix(x: Sequence[int], y: Sequence[int]) -> int:
             break
         n += 1
     return n
+
+
+def is_word(piece: str) -> bool:
+    """A token that carries meaning: Chinese, or an ASCII word of 3+ characters that is not a stop word."""
+    text = piece.strip().lower()
+    return bool(_CJK.search(text)) or (_WORD.fullmatch(text) is not None and text not in STOP_EN)
+
+
+def weakest_word(pieces: list[str], with_lines: list[float], bare: list[float]) -> float:
+    """The lowest gain of a word token (0.0 when the question has none)."""
+    gains = [w - b for p, w, b in zip(pieces, with_lines, bare, strict=True) if is_word(p)]
+    return min(gains, default=0.0)
 
 
 def mean_gain(with_lines: list[float], bare: list[float]) -> float | None:

@@ -39,7 +39,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.types import ChatMessage, LLMError
+from assistant.types import ChatMessage, LLMError, QuestionFit
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -127,8 +127,8 @@ class LocalLLM:
             pass
         return time.perf_counter() - start
 
-    def question_gain(self, with_lines: Sequence[ChatMessage], bare: Sequence[ChatMessage], question: str) -> float | None:
-        """Mean log-probability gain of the question's tokens from the notes (see ``likelihood``);
+    def question_fit(self, with_lines: Sequence[ChatMessage], bare: Sequence[ChatMessage], question: str) -> QuestionFit | None:
+        """How much the notes raise the likelihood of the question's tokens (see ``likelihood``);
         None when it cannot be measured."""
         from assistant.llm import likelihood
 
@@ -136,8 +136,8 @@ class LocalLLM:
             return None
         try:
             self._scorer = self._scorer or likelihood.QuestionScorer(self._llama)
-            gain: float | None = self._scorer.gain(with_lines, bare, question)
-            return gain
+            fit: QuestionFit | None = self._scorer.fit(with_lines, bare, question)
+            return fit
         except Exception as exc:  # a measurement, never a reason to fail the answer
             log.warning("local model: cannot score the question: %s", exc)
             return None
