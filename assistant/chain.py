@@ -23,7 +23,7 @@ from assistant.language import detect_language
 from assistant.linescore import LineScorer
 from assistant.packing import select
 from assistant.prompts import Prompts
-from assistant.replies import SENTINEL, echoes, looping, may_be_sentinel
+from assistant.replies import SENTINEL, echoes, looping, may_be_sentinel, restart
 from assistant.search import Searcher
 from assistant.types import LLM, Answer, ChatMessage, LLMError, QuestionFit, QuestionScoring, StreamEvent, Turn, Warmable
 from index.tokens import TokenCounter
@@ -137,6 +137,10 @@ class AnswerChain:
             for delta in self.llm.stream(d.messages, max_tokens=self.config.max_tokens, timeout_s=self.config.timeout_s):
                 raw += delta
                 if looping(raw):  # leaving the loop stops the generation
+                    break
+                cut = restart(raw) if "\n" in delta else None
+                if cut is not None:  # the answer started over: keep it once
+                    raw = raw[:cut]
                     break
                 if may_be_sentinel(raw):
                     continue  # might be the "not in notes" sentinel: hold back

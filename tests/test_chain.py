@@ -159,6 +159,31 @@ def test_an_answer_stuck_in_a_loop_is_stopped_and_the_notes_quoted(comp: Compone
     assert "0" * 40 not in shown
 
 
+class RestartingLLM(LoopingLLM):
+    """Gives its answer, then starts it over again and again."""
+
+    ANSWER = (
+        "`git ls-files | xargs wc -l` [1] 统计代码行数。\n"
+        "它先列出仓库里被 git 跟踪的所有文件，再交给 wc -l 数出它们的总行数，最后一行就是合计。\n\n"
+    )
+
+    def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int, timeout_s: float) -> Iterator[str]:
+        try:
+            while self.sent < 50:
+                self.sent += 1
+                yield from self.ANSWER.split(" ")[0:1] + [" " + w for w in self.ANSWER.split(" ")[1:]]
+        finally:
+            self.stopped = True
+
+
+def test_an_answer_that_starts_over_is_stopped_and_kept_once(comp: Components) -> None:
+    llm = RestartingLLM()
+    a = chain_with(comp, llm, question_check=False).answer("git 查看代码行数")
+    assert llm.stopped and llm.sent <= 3
+    assert a.backend == "scripted", a.notices
+    assert a.text.count("xargs wc -l") == 1 and a.text.count("总行数") == 1 and a.citations
+
+
 def test_backend_down_falls_back_to_extractive_quickly(comp: Components) -> None:
     t = time.perf_counter()
     a = chain_with(comp, ScriptedLLM(fail="connection refused", delay_s=2.0)).answer("git 查看代码行数")
