@@ -30,6 +30,8 @@ from index.lexical import expand, tokenize
 
 _IDENTIFIER = re.compile(r"[\d_./=+:-]|[a-z][A-Z]")
 ASCII_TERM = re.compile(r"[A-Za-z][A-Za-z0-9_.+=/:-]*[A-Za-z0-9]|[A-Za-z]{2,}")
+_ALNUM = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
 RARE_ZIPF = 3.0
 HEAD_ZIPF = 4.0  # a command the notes run (git, kubectl, helm) is rarer than everyday words (name, type)
 
@@ -99,7 +101,30 @@ def _known(term: str, corpus: Corpus, translate: bool = True) -> bool:
         return True
     toks = tokenize(term)
     # A word is also known when a translation of it (glossary) is in the notes.
-    return translate and len(toks) == 1 and any(t in corpus.lexical.vocabulary for t in expand(toks))
+    if translate and len(toks) == 1 and any(t in corpus.lexical.vocabulary for t in expand(toks)):
+        return True
+    return translate and _joins_identifier_parts(term, corpus)
+
+
+def _joins_identifier_parts(term: str, corpus: Corpus) -> bool:
+    """``walltime``: two parts of the notes' own CamelCase identifiers (MaxWall, OverTimeLimit)
+    written as one word: the same vocabulary, not a term the notes lack."""
+    word = term.lower()
+    if not word.isalpha():
+        return False
+    parts = _identifier_parts(corpus.text)
+    return any(word[:i] in parts and word[i:] in parts for i in range(3, len(word) - 2))
+
+
+@lru_cache(maxsize=8)
+def _identifier_parts(text: str) -> frozenset[str]:
+    """The parts (3+ letters) of the CamelCase identifiers in ``text``: MaxWall -> max, wall."""
+    parts: set[str] = set()
+    for ident in _ALNUM.findall(text):
+        pieces = _CAMEL.findall(ident)
+        if len(pieces) > 1:
+            parts.update(p.lower() for p in pieces if len(p) >= 3)
+    return frozenset(parts)
 
 
 def _alternatives(term: str) -> list[str]:

@@ -54,12 +54,14 @@ class Corpus:
     lexical: LexicalIndex
     text_lower: str  # every chunk's text, lowercased: "does the notes mention X at all?"
     sequence: tuple[Chunk, ...] = ()  # the chunks in file order (``order`` indexes it)
+    text: str = ""  # every chunk's text as written (the case of CamelCase identifiers)
 
     @classmethod
     def from_chunks(cls, chunks: list[Chunk], lexical: LexicalIndex) -> Corpus:
         ordered = sorted(chunks, key=lambda c: (c.source, c.start_line))
-        text = "\n".join(c.text.lower() for c in ordered)
-        return cls({c.id: c for c in ordered}, {c.id: i for i, c in enumerate(ordered)}, lexical, text, tuple(ordered))
+        text = "\n".join(c.text for c in ordered)
+        order = {c.id: i for i, c in enumerate(ordered)}
+        return cls({c.id: c for c in ordered}, order, lexical, text.lower(), tuple(ordered), text)
 
     def mentions(self, term: str) -> bool:
         return term.lower() in self.text_lower

@@ -21,13 +21,14 @@ SchedulerType=sched/hold
 tcpdump -n port 80
 terraform init
 ldapsearch -x -b dc=example
+sacctmgr modify qos normal set MaxWall=3-00:00:00 OverTimeLimit=5
 """
 
 
 @pytest.fixture(scope="module")
 def corpus() -> Corpus:
     docs = [(f"c{i}", line) for i, line in enumerate(NOTES.splitlines())]
-    return Corpus({}, {}, LexicalIndex.build(docs), NOTES.lower())
+    return Corpus({}, {}, LexicalIndex.build(docs), NOTES.lower(), text=NOTES)
 
 
 @pytest.mark.parametrize(
@@ -37,6 +38,7 @@ def corpus() -> Corpus:
         ("how to use kubectl logs --previous", ["kubectl logs", "--previous"]),  # a flag, however common the word
         ("git bisect 怎么用", ["bisect"]),  # rare word: named once, not twice
         ("how do I port-forward a service with kubectl?", ["port-forward"]),
+        ("set the qos wallclock to 3 days", ["wallclock"]),  # one part of it is no identifier's part
     ],
 )
 def test_terms_the_notes_never_use_are_named(corpus: Corpus, question: str, expected: list[str]) -> None:
@@ -53,6 +55,7 @@ def test_terms_the_notes_never_use_are_named(corpus: Corpus, question: str, expe
         "git push to a remote branch",  # a subcommand the notes do run
         "what does SchedulerType=sched/hold do?",
         "how do I capture packets on port 80?",  # ordinary English words are never held against a question
+        "limit qos normal to 3 days max walltime",  # MaxWall + OverTimeLimit: the notes' identifiers, joined
     ],
 )
 def test_ordinary_wording_is_not_held_against_a_question(corpus: Corpus, question: str) -> None:
