@@ -4,7 +4,11 @@ Query likelihood, as in zero-shot LLM rerankers: the mean log-probability the
 model gives the question's own tokens after the chosen lines, minus the same
 after empty notes. Lines that answer a question make its words expected; lines
 on a neighbouring topic ("zip" lines for "nginx rate limit") do not, and the
-gain drops to zero or below.
+gain drops to zero or below. The scorer also reports the weakest word: the
+lowest gain of a word token (Chinese, or an English word that is not a stop
+word). Lines that lack the question's concept make that word far less expected
+("import" after terraform lines that never import), while the mean can still
+rise on the topic's other words.
 
 It runs after the answer is generated, in a scratch llama.cpp context on the
 same weights: the main context's KV cache (the answer's prompt) is copied in,
