@@ -120,14 +120,11 @@ class QuestionScorer:
         return QuestionFit(gain, weakest_word(pieces, after_lines, bare_lines))
 
     def _copy_main_cache(self) -> None:
-        lib, main = self._lib, self._llama
-        size = lib.llama_state_seq_get_size(main.ctx, 0)
-        buf = (ctypes.c_uint8 * size)()
-        written = lib.llama_state_seq_get_data(main.ctx, buf, size, 0)
+        buf, written = read_kv(self._lib, self._llama.ctx)
         self._cached = []
-        if lib.llama_state_seq_set_data(self._ctx.ctx, buf, written, 0) == 0:
+        if self._lib.llama_state_seq_set_data(self._ctx.ctx, buf, written, 0) == 0:
             raise RuntimeError("cannot copy the KV cache into the scratch context")
-        self._cached = main.input_ids[: main.n_tokens].tolist()
+        self._cached = held_tokens(self._llama)
 
     def _logprobs(self, toks: list[int], scored: list[int]) -> list[float]:
         """Log-probabilities of ``toks[i]`` for ``i`` in ``scored`` (ascending) given what precedes
@@ -158,6 +155,19 @@ class QuestionScorer:
             top = row.max()
             out.append(float(row[toks[i]] - top - np.log(np.exp(row - top).sum())))
         return out
+
+
+def held_tokens(llama: Llama) -> list[int]:
+    """The tokens whose KV cache the context holds (what it evaluated last)."""
+    tokens: list[int] = llama.input_ids[: llama.n_tokens].tolist()
+    return tokens
+
+
+def read_kv(lib: Any, ctx: Any) -> tuple[Any, int]:
+    """The KV cache of a context's sequence 0: a buffer, and how many of its bytes were written."""
+    size = lib.llama_state_seq_get_size(ctx, 0)
+    buf = (ctypes.c_uint8 * size)()
+    return buf, int(lib.llama_state_seq_get_data(ctx, buf, size, 0))
 
 
 def _spread(n: int, most: int) -> list[int]:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from assistant.llm.likelihood import PromptTokens, common_prefix
+from assistant.llm.likelihood import PromptTokens, common_prefix, held_tokens, read_kv
 from assistant.types import ChatMessage
 
 if TYPE_CHECKING:
@@ -56,17 +56,13 @@ class PrefixStore:
         self._slots = slots
         self._saved: dict[tuple[str, str], Saved] = {}  # by kind; most recently used last
 
-    def current(self) -> list[int]:
-        tokens: list[int] = self._llama.input_ids[: self._llama.n_tokens].tolist()
-        return tokens
-
     def restore(self, messages: Sequence[ChatMessage]) -> None:
         """Before evaluating ``messages``: put back the saved cache that best matches their prompt when
         it spares at least ``MIN_GAIN`` tokens over what the context holds."""
         prompt = self._prompts.prompt(messages)
         shared = {k: common_prefix(s.tokens, prompt) for k, s in self._saved.items()}
         key = max(shared, key=shared.__getitem__, default=None)
-        if key is None or shared[key] < common_prefix(self.current(), prompt) + MIN_GAIN:
+        if key is None or shared[key] < common_prefix(held_tokens(self._llama), prompt) + MIN_GAIN:
             return
         best = self._saved.pop(key)
         llama = self._llama
@@ -81,13 +77,10 @@ class PrefixStore:
 
     def save(self, messages: Sequence[ChatMessage]) -> None:
         """After generating for ``messages``: save the context's cache as that kind's."""
-        tokens = tuple(self.current())
+        tokens = tuple(held_tokens(self._llama))
         if not tokens:
             return
-        lib, ctx = self._lib, self._llama.ctx
-        size = lib.llama_state_seq_get_size(ctx, 0)
-        buf = (ctypes.c_uint8 * size)()
-        written = lib.llama_state_seq_get_data(ctx, buf, size, 0)
+        buf, written = read_kv(self._lib, self._llama.ctx)
         if not written:
             return
         self._saved.pop(kind(messages), None)
