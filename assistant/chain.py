@@ -155,6 +155,10 @@ class AnswerChain:
             yield StreamEvent("done", answer=self._fallback(d, "its answer got stuck repeating itself"))
             return
         final, doubted = self._finish(d, raw)
+        if doubted and final.grounded:  # the model found no answer: do the lines even name it?
+            missing = self.gate.unmentioned(d.question, _lines_text(d), self.searcher.retriever.corpus())
+            if missing:
+                final = self._refusal(d, f"the best-matching lines never mention {', '.join(missing)}")
         if not emitted:  # e.g. the held-back sentinel: show the checked answer while the question is scored
             yield StreamEvent("token", final.text)
         checked = final.grounded and raw.strip() and self.config.question_check
@@ -218,3 +222,8 @@ class AnswerChain:
         lines = [self.prompts.message("not_in_notes", d.lang, reason=reason)]
         lines += [f"- {p.heading or p.source} ({p.ref})" for p in nearest]
         return Answer("\n".join(lines), [], False, d.standalone, self.backend, nearest, list(d.notices))
+
+
+def _lines_text(d: Draft) -> str:
+    """The lines the model was given, headings included."""
+    return "\n".join(f"{e.heading}\n{e.text}" for e in d.evidence)

@@ -15,7 +15,9 @@ the small model's own yes/no judgement does not either. This gate combines:
 2. Retrieval evidence: the best dense similarity and the best BM25 score must
    reach thresholds calibrated on the dev set (``eval answers`` reports them).
 3. Answer-side checks (in the chain): an answer that itself says the notes do
-   not cover it, or that cites nothing, is not grounded.
+   not cover it, or that cites nothing, is not grounded. When the model found no
+   answer, a named term that the notes mention elsewhere but the chosen lines
+   never do (``ldap`` asked, user-account lines found) settles it: not covered.
 """
 
 from __future__ import annotations
@@ -70,49 +72,94 @@ def is_specific(term: str) -> bool:
     return len(term) >= 3 and _zipf(term.lower()) < RARE_ZIPF
 
 
-def unknown_terms(question: str, corpus: Corpus) -> list[str]:
-    """Specific ASCII terms of the question that the notes never mention."""
+def named_terms(question: str) -> list[tuple[str, bool]]:
+    """The specific ASCII terms a question names, each with whether it was written as a flag."""
     out = []
     for m in ASCII_TERM.finditer(question):
         term = m.group(0).strip(".:-/")
         before = question[: m.start()]
         dashes = len(before) - len(before.rstrip("-"))
         if dashes:  # written as a flag (--previous): a term of art however common the word
-            term = "-" * min(dashes, 2) + term
-        elif not is_specific(term) or _prose(term):
-            continue
-        if _known(term, corpus, translate=not dashes):
-            continue
-        if any(_known(alt, corpus) for alt in _alternatives(term)):  # centos/rhel: one is enough
-            continue
-        if term not in out:
-            out.append(term)
+            out.append(("-" * min(dashes, 2) + term, True))
+        elif is_specific(term) and not _prose(term):
+            out.append((term, False))
+    return out
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Text that terms are looked up in: the whole notes, or the lines an answer was given."""
+
+    text: str  # as written (the case of CamelCase identifiers)
+    text_lower: str
+    vocabulary: frozenset[str]  # its lexical tokens
+
+    @classmethod
+    def of(cls, text: str) -> Lines:
+        return cls(text, text.lower(), frozenset(tokenize(text)))
+
+    @classmethod
+    def notes(cls, corpus: Corpus) -> Lines:
+        return cls(corpus.text, corpus.text_lower, corpus.lexical.vocabulary)
+
+    def mentions(self, term: str) -> bool:
+        low = term.lower()
+        # a plural is mentioned by its singular: "gpus" by gres/gpu
+        return low in self.text_lower or (len(low) >= 4 and low.endswith("s") and low[:-1] in self.text_lower)
+
+
+def unmentioned_terms(question: str, lines: Lines, notes: Lines) -> list[str]:
+    """Specific terms of the question that the notes mention as written but ``lines`` (those an
+    answer was given) never do: the notes speak of them elsewhere, not in these lines."""
+    return [t for t in _missing(question, lines, parts=True) if notes.mentions(t)]
+
+
+def unknown_terms(question: str, corpus: Corpus) -> list[str]:
+    """Specific ASCII terms of the question that the notes never mention."""
+    notes = Lines.notes(corpus)
+    out = _missing(question, notes)
     for head, word in _subcommands(question, corpus):
-        if not _known(word, corpus) and not {word, f"{head} {word}"} & set(out):
+        if not _known(word, notes) and not {word, f"{head} {word}"} & set(out):
             out.append(f"{head} {word}")  # git stash, terraform destroy: the notes never run it
     return out
 
 
-def _known(term: str, corpus: Corpus, translate: bool = True) -> bool:
-    if corpus.mentions(term):
+def _missing(question: str, lines: Lines, parts: bool = False) -> list[str]:
+    out = []
+    for term, flag in named_terms(question):
+        if _known(term, lines, translate=not flag):
+            continue
+        if any(_known(alt, lines) for alt in _alternatives(term)):  # centos/rhel: one is enough
+            continue
+        # slurm.conf in lines headed "slurm" that name gres.conf: each part is there
+        pieces = tokenize(term)[1:]
+        if parts and pieces and all(p in lines.vocabulary for p in pieces):
+            continue
+        if term not in out:
+            out.append(term)
+    return out
+
+
+def _known(term: str, lines: Lines, translate: bool = True) -> bool:
+    if lines.mentions(term):
         return True
-    # key=value as the user wrote it: known when both sides are in the notes.
-    if "=" in term and all(corpus.mentions(part) for part in term.split("=") if part):
+    # key=value as the user wrote it: known when both sides are in the lines.
+    if "=" in term and all(lines.mentions(part) for part in term.split("=") if part):
         return True
     toks = tokenize(term)
-    # A word is also known when a translation of it (glossary) is in the notes.
-    if translate and len(toks) == 1 and any(t in corpus.lexical.vocabulary for t in expand(toks)):
+    # A word is also known when a translation of it (glossary) is in the lines.
+    if translate and len(toks) == 1 and any(t in lines.vocabulary for t in expand(toks)):
         return True
-    return translate and _joins_identifier_parts(term, corpus)
+    return translate and _joins_identifier_parts(term, lines)
 
 
-def _joins_identifier_parts(term: str, corpus: Corpus) -> bool:
+def _joins_identifier_parts(term: str, lines: Lines) -> bool:
     """``walltime``: two parts of the notes' own CamelCase identifiers (MaxWall, OverTimeLimit)
     written as one word: the same vocabulary, not a term the notes lack."""
     word = term.lower()
     if not word.isalpha():
         return False
-    parts = _identifier_parts(corpus.text)
+    parts = _identifier_parts(lines.text)
     return any(word[:i] in parts and word[i:] in parts for i in range(3, len(word) - 2))
 
 
@@ -168,6 +215,10 @@ class GroundingGate:
     def __init__(self, *, min_dense: float = 0.22, min_lexical: float = 3.0) -> None:
         self.min_dense = min_dense
         self.min_lexical = min_lexical
+
+    def unmentioned(self, question: str, lines: str, corpus: Corpus) -> list[str]:
+        """Terms of the question that the notes mention elsewhere but the chosen ``lines`` never do."""
+        return unmentioned_terms(question, Lines.of(lines), Lines.notes(corpus))
 
     def check(self, question: str, candidates: list[Candidate], corpus: Corpus) -> GateResult:
         top_dense = max((c.dense for c in candidates), default=0.0)

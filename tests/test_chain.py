@@ -330,6 +330,22 @@ def test_a_doubted_answer_is_refused_when_one_word_of_the_question_gets_much_les
         assert "closest lines do not address it" in a.text and not a.citations
 
 
+@pytest.mark.parametrize(("reply", "question", "grounded"), [("NOT_IN_NOTES", "ldap 用户组怎么删除", False),
+                                                          ("`groupadd docker` [1]", "ldap 用户组怎么删除", True)])  # fmt: skip
+def test_a_doubted_answer_whose_lines_never_name_the_asked_term_is_not_in_the_notes(
+    comp: Components, reply: str, question: str, grounded: bool
+) -> None:
+    """The notes mention ldap, but the lines chosen for "delete an ldap group" (user accounts,
+    slurm) never do: the model found no answer there, so it is "not in your notes". A confident
+    answer keeps its lines."""
+    a = chain_with(comp, ScriptedLLM(reply)).answer(question)
+    assert a.grounded is grounded
+    if not grounded:
+        assert "best-matching lines never mention ldap" in a.text and a.nearest and not a.citations
+    else:
+        assert a.citations
+
+
 def test_an_answer_made_of_invented_commands_is_not_in_the_notes(comp: Components) -> None:
     """Three or more commands, most of them absent from the notes: the model's own knowledge,
     refused whatever the question check says (two would only fall back to quoting the lines)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.grounding import unknown_terms
+from assistant.grounding import Lines, unknown_terms, unmentioned_terms
 from assistant.retrieval import Corpus
 from index.lexical import LexicalIndex
 
@@ -21,7 +21,7 @@ SchedulerType=sched/hold
 tcpdump -n port 80
 terraform init
 ldapsearch -x -b dc=example
-sacctmgr modify qos normal set MaxWall=3-00:00:00 OverTimeLimit=5
+sacctmgr modify qos normal set MaxWall=3-00:00:00 OverTimeLimit=5 MaxTRES=gres/gpu=4
 """
 
 
@@ -60,3 +60,18 @@ def test_terms_the_notes_never_use_are_named(corpus: Corpus, question: str, expe
 )
 def test_ordinary_wording_is_not_held_against_a_question(corpus: Corpus, question: str) -> None:
     assert unknown_terms(question, corpus) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "lines", "expected"),
+    [
+        ("ldap 用户的密码怎么改", "用户及用户组\n设置用户密码---passwd dx", ["ldap"]),  # the notes have it elsewhere
+        ("ldap 用户的密码怎么改", "ldap\nldapsearch -x -b dc=example", []),
+        ("git bisect 怎么用", "git\ngit fetch origin", []),  # never in the notes: the gate's part, not this check's
+        ("slurm.conf 里怎么设置", "slurm\nSchedulerType=sched/hold 写在 conf 里", []),  # each part of it is there
+        ("limit qos normal to 4 gpus per user", "slurm qos\nMaxTRES=gres/gpu=4", []),  # a plural, by its singular
+        ("install terraform on centos/rhel", "terraform\nterraform init", []),
+    ],
+)
+def test_terms_the_notes_have_but_the_chosen_lines_lack(corpus: Corpus, question: str, lines: str, expected: list[str]) -> None:
+    assert unmentioned_terms(question, Lines.of(lines), Lines.notes(corpus)) == expected
