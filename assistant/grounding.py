@@ -41,7 +41,7 @@ HEAD_ZIPF = 4.0  # a command the notes run (git, kubectl, helm) is rarer than ev
 @dataclass(frozen=True)
 class GateResult:
     grounded: bool
-    reason: str
+    reason: str  # why not: a key of prompts/messages.json's reason_* texts ("" when grounded)
     unknown_terms: tuple[str, ...]
     top_dense: float
     top_lexical: float
@@ -225,10 +225,9 @@ class GroundingGate:
         top_lex = max((c.lexical for c in candidates), default=0.0)
         unknown = tuple(unknown_terms(question, corpus))
         if not candidates:
-            return GateResult(False, "nothing in the notes matched", unknown, top_dense, top_lex)
+            return GateResult(False, "nothing_matched", unknown, top_dense, top_lex)
         if unknown:
-            reason = f"your notes never mention {', '.join(unknown)}"
-            return GateResult(False, reason, unknown, top_dense, top_lex)
+            return GateResult(False, "unknown_terms", unknown, top_dense, top_lex)
         if top_dense < self.min_dense and top_lex < self.min_lexical:
-            return GateResult(False, "no section of your notes is close enough", unknown, top_dense, top_lex)
+            return GateResult(False, "not_close", unknown, top_dense, top_lex)
         return GateResult(True, "", unknown, top_dense, top_lex)
