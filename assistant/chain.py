@@ -58,12 +58,14 @@ class AnswerChain:
 
     def warm(self) -> None:
         """Load what the first question would otherwise wait for: the retrieval path (embedding
-        model, word segmentation, language detection: about 4 s cold) and the fixed system
-        prompt's KV cache."""
+        model, word segmentation, language detection: about 4 s cold) and the KV cache of the
+        prompts' fixed starts: a follow-up rewrite's instructions, then an answer's system prompt
+        (last: it stays live for the first question)."""
         self.prepare(WARM_UP_QUESTION)
         if isinstance(self.llm, Warmable):
+            answer = self._prompt(Draft("", (), "en")).messages
             try:
-                self.llm.warm(self.prompts.system)
+                self.llm.warm(self.condenser.preamble(), answer)
             except LLMError:
                 pass  # the first question will fall back and say why
 

@@ -46,16 +46,22 @@ class Condenser:
         self.prompts = prompts
         self.timeout_s = timeout_s
 
+    def preamble(self) -> list[ChatMessage]:
+        """A rewrite prompt with no conversation: the fixed start every rewrite shares (to warm)."""
+        return self._messages("", ())
+
+    def _messages(self, question: str, history: Sequence[Turn]) -> list[ChatMessage]:
+        prompt = self.prompts.condense.render(history=[_brief(t) for t in history[-2:]], question=question)
+        # The same system message as answers: it keeps llama.cpp's cached prefix (the template
+        # would otherwise insert its own default system prompt and evict ours).
+        return [ChatMessage("system", self.prompts.system), ChatMessage("user", prompt)]
+
     def standalone(self, question: str, history: Sequence[Turn]) -> str:
         cheap = condense(question, history)
         if self.llm is None or not history:
             return cheap
-        prompt = self.prompts.condense.render(history=[_brief(t) for t in history[-2:]], question=question)
-        # The same system message as answers: it keeps llama.cpp's cached prefix (the template
-        # would otherwise insert its own default system prompt and evict ours).
-        messages = [ChatMessage("system", self.prompts.system), ChatMessage("user", prompt)]
         try:
-            text = "".join(self.llm.stream(messages, max_tokens=MAX_TOKENS, timeout_s=self.timeout_s))
+            text = "".join(self.llm.stream(self._messages(question, history), max_tokens=MAX_TOKENS, timeout_s=self.timeout_s))
         except LLMError:
             return cheap
         line = text.strip().split("\n")[0].strip().strip("\"'“”")

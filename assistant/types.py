@@ -112,9 +112,9 @@ class QuestionScoring(Protocol):
 
 @runtime_checkable
 class Warmable(Protocol):
-    """A model that can evaluate the fixed system prompt ahead of the first question (the local one)."""
+    """A model that can evaluate fixed prompt preambles ahead of the first question (the local one)."""
 
-    def warm(self, system_prompt: str) -> float: ...
+    def warm(self, *preambles: Sequence[ChatMessage]) -> float: ...
 
 
 class LLMError(RuntimeError):

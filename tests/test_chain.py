@@ -378,3 +378,31 @@ def test_warm_up_runs_the_retrieval_path_before_the_first_question(comp: Compone
     monkeypatch.setattr(chain.searcher, "search", lambda q, *a, **kw: searched.append(q) or search(q, *a, **kw))
     chain.warm()
     assert searched == [WARM_UP_QUESTION]
+
+
+class WarmableLLM(ScriptedLLM):
+    """Records the preambles a warm-up asks it to evaluate, as the local model's ``warm`` does."""
+
+    def __init__(self) -> None:
+        super().__init__("unused")
+        self.warmed: list[list[ChatMessage]] = []
+
+    def warm(self, *preambles: Sequence[ChatMessage]) -> float:
+        self.warmed += [list(p) for p in preambles]
+        return 0.0
+
+
+def test_warm_up_caches_the_start_of_a_follow_up_rewrite_then_of_an_answer(comp: Components) -> None:
+    """Both kinds of prompt the model sees, each by its real fixed start; the answer's last, so
+    it is the one live in the context when the first question comes."""
+    llm = WarmableLLM()
+    chain = chain_with(comp, llm)
+    chain.warm()
+    rewrite, answer = llm.warmed
+    real_answer = chain.prepare("git 查看代码行数").messages
+    real_rewrite = chain.condenser._messages("and delete one?", [Turn("user", "how do I list pods?")])
+    for warmed, real in ((rewrite, real_rewrite), (answer, real_answer)):
+        assert [m.role for m in warmed] == [m.role for m in real] and warmed[0] == real[0]
+        first_line = real[1].content.split("\n", 1)[0]
+        assert warmed[1].content.split("\n", 1)[0] == first_line
+    assert real_rewrite[1].content.startswith(rewrite[1].content.split("Conversation:")[0] + "Conversation:")

@@ -132,7 +132,7 @@ def test_warm_system_prompt_is_reused(llm: LocalLLM) -> None:
     """After ``warm``, a question under the same system prompt evaluates only its own tokens."""
     system_tokens = len(llm._llama.tokenize(SYSTEM.encode(), add_bos=False))
     assert isinstance(llm, Warmable)  # what the chain's warm-up looks for
-    llm.warm(SYSTEM)
+    llm.warm([ChatMessage("system", SYSTEM), ChatMessage("user", "Hi")])
     with counting_evals(llm) as evaluated:
         question = [ChatMessage("system", SYSTEM), ChatMessage("user", "What is a pod?")]
         assert collect(llm, question, max_tokens=2)
@@ -159,7 +159,7 @@ def test_a_second_fixed_preamble_stays_cached_when_prompts_alternate(llm: LocalL
     def answer(question: str) -> list[ChatMessage]:
         return [ChatMessage("system", SYSTEM), ChatMessage("user", f"<notes>\n[1] pod\nkubectl get pods\n</notes>\n{question}")]
 
-    llm.warm(SYSTEM)
+    llm.warm(answer(""))
     collect(llm, rewrite("how do I list them?"), max_tokens=2)
     collect(llm, answer("how do I list pods?"), max_tokens=2)
     with counting_evals(llm) as evaluated:
@@ -210,3 +210,19 @@ def test_question_fit_leaves_the_answer_cache_and_the_answer_as_they_were(llm: L
         again = collect(llm, prompt, max_tokens=6)
     assert again == first
     assert evaluated[0] <= 2, f"evaluated {evaluated[0]} prompt tokens again; scoring disturbed the cache"
+
+
+@needs_model
+def test_warming_both_kinds_of_prompt_spares_the_first_follow_up_its_instructions(llm: LocalLLM) -> None:
+    """The chain warms a rewrite's fixed start, then an answer's: the first answer and the first
+    follow-up rewrite after start-up each evaluate only their own part."""
+    rewrite = [ChatMessage("system", SYSTEM), ChatMessage("user", f"{REWRITE}\nLast question: ")]
+    notes = [ChatMessage("system", SYSTEM), ChatMessage("user", "<notes>\n</notes>\nQuestion: ")]
+    llm._prefixes.clear()
+    llm._llama.reset()
+    llm.warm(rewrite, notes)
+    with counting_evals(llm) as evaluated:
+        collect(llm, [notes[0], ChatMessage("user", "<notes>\n[1] pod\nkubectl get pods\n</notes>\nQuestion: list pods")], 2)
+        collect(llm, [rewrite[0], ChatMessage("user", f"{REWRITE}\nLast question: and delete one?")], 2)
+    assert len(llm._llama.tokenize(REWRITE.encode(), add_bos=False)) > 64
+    assert len(evaluated) >= 2 and max(evaluated) < 32, f"evaluated {evaluated} tokens: a preamble was not reused"

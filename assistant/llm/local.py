@@ -25,7 +25,8 @@ Behaviour:
   generation never calls back into Python). It then frees the lock.
 * An answer with no visible text -> ``LLMError``.
 * Caching: llama.cpp reuses the longest common token prefix of the last evaluation, so the
-  system prompt is evaluated once (``warm``, at startup); ``prefixes`` keeps follow-up rewrites' too.
+  system prompt is evaluated once (``warm``, at startup, with the start of an answer's and of a
+  follow-up rewrite's prompt); ``prefixes`` keeps both kinds cached as they alternate.
 """
 
 from __future__ import annotations
@@ -115,16 +116,15 @@ class LocalLLM:
                 self._scorer.close()
             self._llama.close()
 
-    def warm(self, system_prompt: str, timeout_s: float = 120.0) -> float:
-        """Evaluate ``system_prompt`` once so later calls reuse its KV cache; returns seconds taken.
-
-        Later prompts that start with the same system message skip straight to
-        the user's part (until a prompt with another prefix is evaluated).
-        """
+    def warm(self, *preambles: Sequence[ChatMessage], timeout_s: float = 120.0) -> float:
+        """Evaluate each kind of prompt's fixed start once, so later prompts of that kind reuse its
+        KV cache; returns seconds taken. The last stays in the context, the others in the prefix
+        store (``prefixes.SLOTS`` kinds): later prompts skip straight to what differs."""
         start = time.perf_counter()
-        messages = [ChatMessage("system", system_prompt), ChatMessage("user", "Hi")]
-        for _ in self._stream(messages, 1, timeout_s, time.monotonic() + timeout_s, require_text=False):
-            pass
+        for messages in preambles:
+            deadline = time.monotonic() + timeout_s
+            for _ in self._stream(list(messages), 1, timeout_s, deadline, require_text=False):
+                pass
         return time.perf_counter() - start
 
     def question_fit(self, with_lines: Sequence[ChatMessage], bare: Sequence[ChatMessage], question: str) -> QuestionFit | None:
