@@ -52,7 +52,7 @@ class Corpus:
     chunks: dict[str, Chunk]
     order: dict[str, int]
     lexical: LexicalIndex
-    text_lower: str  # every chunk's text, lowercased: "does the notes mention X at all?"
+    text_lower: str  # every chunk's text, lowercased: "do the notes mention X at all?" (grounding.Lines)
     sequence: tuple[Chunk, ...] = ()  # the chunks in file order (``order`` indexes it)
     text: str = ""  # every chunk's text as written (the case of CamelCase identifiers)
 
@@ -62,9 +62,6 @@ class Corpus:
         text = "\n".join(c.text for c in ordered)
         order = {c.id: i for i, c in enumerate(ordered)}
         return cls({c.id: c for c in ordered}, order, lexical, text.lower(), tuple(ordered), text)
-
-    def mentions(self, term: str) -> bool:
-        return term.lower() in self.text_lower
 
 
 class HybridRetriever:
