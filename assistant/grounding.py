@@ -5,7 +5,8 @@ the small model's own yes/no judgement does not either. This gate combines:
 
 1. Named-term evidence: a *specific* term in the question (a tool, command,
    flag or config key: it has ``-_./=`` or digits, or is rare in general
-   English by word frequency) that appears nowhere in the notes means the notes
+   English by word frequency, rarer still in an all-English question) that
+   appears nowhere in the notes means the notes
    do not cover the question (``git bisect``, ``sinfo``, ``gzip``...). Common
    English words are never counted: they are naturally absent from Chinese notes.
    Except in two positions: written as a flag (``--previous``), or right after a
@@ -34,7 +35,13 @@ _IDENTIFIER = re.compile(r"[\d_./=+:-]|[a-z][A-Z]")
 ASCII_TERM = re.compile(r"[A-Za-z][A-Za-z0-9_.+=/:-]*[A-Za-z0-9]|[A-Za-z]{2,}")
 _ALNUM = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
+_WORDS = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 RARE_ZIPF = 3.0
+# In an all-English question a plain word must be rarer to count: prose words ("endpoint", 2.9)
+# are naturally absent from Chinese notes, while an English word set in a Chinese question is a
+# term chosen on purpose ("taint", 3.0). Tools named in English questions: gzip 1.8, rsync 1.9.
+RARE_ZIPF_PROSE = 2.5
+_HAN = re.compile(r"[\u3400-\u9fff]")
 HEAD_ZIPF = 4.0  # a command the notes run (git, kubectl, helm) is rarer than everyday words (name, type)
 
 
@@ -65,23 +72,25 @@ def identifiers(question: str) -> list[str]:
     return out
 
 
-def is_specific(term: str) -> bool:
-    """A tool, command, flag or key rather than an ordinary English word."""
+def is_specific(term: str, prose: bool = False) -> bool:
+    """A tool, command, flag or key rather than an ordinary English word (``prose``: in an
+    all-English question)."""
     if any(ch in term for ch in "-_./=+:") or any(ch.isdigit() for ch in term):
         return True
-    return len(term) >= 3 and _zipf(term.lower()) < RARE_ZIPF
+    return len(term) >= 3 and _zipf(term.lower()) < (RARE_ZIPF_PROSE if prose else RARE_ZIPF)
 
 
 def named_terms(question: str) -> list[tuple[str, bool]]:
     """The specific ASCII terms a question names, each with whether it was written as a flag."""
     out = []
+    prose = not _HAN.search(question)
     for m in ASCII_TERM.finditer(question):
         term = m.group(0).strip(".:-/")
         before = question[: m.start()]
         dashes = len(before) - len(before.rstrip("-"))
         if dashes:  # written as a flag (--previous): a term of art however common the word
             out.append(("-" * min(dashes, 2) + term, True))
-        elif is_specific(term) and not _prose(term):
+        elif is_specific(term, prose) and not _prose(term):
             out.append((term, False))
     return out
 
@@ -175,9 +184,10 @@ def _identifier_parts(text: str) -> frozenset[str]:
 
 
 def _alternatives(term: str) -> list[str]:
-    """``daemon/service``: words offered as alternatives (not a path such as sched/hold)."""
+    """``daemon/service``, ``affinity/anti-affinity``: words offered as alternatives (not a path
+    such as sched/hold)."""
     parts = term.split("/")
-    return parts if len(parts) > 1 and all(p.isalpha() for p in parts) else []
+    return parts if len(parts) > 1 and all(_WORDS.fullmatch(p) for p in parts) else []
 
 
 def _prose(term: str) -> bool:
@@ -188,25 +198,29 @@ def _prose(term: str) -> bool:
 
 
 _PARTICLES = frozenset("to in on of up by off out non pre sub the and per via".split())
-_FOLLOWER = re.compile(r"(?<![\w./-])([a-z][a-z0-9_-]+)(?= +([a-z][a-z0-9_-]*))")
+_FOLLOWER = re.compile(r"(?<![\w./-])([a-z][a-z0-9_-]+)(?= +([a-z][a-z0-9_-]*)(:?))")
+# a command line: the command first, after a prompt, a list number or sudo
+_COMMAND_LINE = re.compile(r"^[ \t]*(?:[$#>][ \t]*|\d+[.)][ \t]*)?(?:sudo +)?([a-z][a-z0-9_-]+) +[a-z-]", re.M)
 
 
 @lru_cache(maxsize=8)
 def _heads(text_lower: str) -> frozenset[str]:
     """Commands the notes run with subcommands (kubectl get, git push): a word that at least two
-    different lowercase words follow, and that is not an everyday English word."""
+    different lowercase words follow, that starts a command line (not prose's "pod is..."), and
+    that is not an everyday English word."""
     follows: dict[str, set[str]] = {}
     for m in _FOLLOWER.finditer(text_lower):
         follows.setdefault(m.group(1), set()).add(m.group(2))
-    return frozenset(h for h, ws in follows.items() if len(ws) >= 2 and _zipf(h) < HEAD_ZIPF)
+    run = set(_COMMAND_LINE.findall(text_lower))
+    return frozenset(h for h, ws in follows.items() if len(ws) >= 2 and h in run and _zipf(h) < HEAD_ZIPF)
 
 
 def _subcommands(question: str, corpus: Corpus) -> list[tuple[str, str]]:
     heads = _heads(corpus.text_lower)
     out = []
     for m in _FOLLOWER.finditer(question.lower()):
-        head, word = m.group(1), m.group(2)
-        if head in heads and word not in _STOP and len(word) >= 3:
+        head, word, label = m.groups()
+        if head in heads and word not in _STOP and len(word) >= 3 and not label:  # "helm terminology:" is a title
             out.append((head, word))
     return out
 

@@ -22,6 +22,10 @@ tcpdump -n port 80
 terraform init
 ldapsearch -x -b dc=example
 sacctmgr modify qos normal set MaxWall=3-00:00:00 OverTimeLimit=5 MaxTRES=gres/gpu=4
+helm repo add bitnami https://charts.bitnami.com/bitnami
+helm install web bitnami/nginx
+TaskPlugin=task/affinity
+查看 pod status 或者 pod events
 """
 
 
@@ -37,6 +41,8 @@ def corpus() -> Corpus:
         ("git stash 之后怎么恢复", ["git stash"]),  # a subcommand the notes never run, however common the word
         ("how to use kubectl logs --previous", ["kubectl logs", "--previous"]),  # a flag, however common the word
         ("git bisect 怎么用", ["bisect"]),  # rare word: named once, not twice
+        ("helm upgrade 到新版本", ["helm upgrade"]),
+        ("kubectl 怎么给节点加 taint", ["taint"]),  # an English word in a Chinese question: a term chosen on purpose
         ("how do I port-forward a service with kubectl?", ["port-forward"]),
         ("set the qos wallclock to 3 days", ["wallclock"]),  # one part of it is no identifier's part
     ],
@@ -56,6 +62,10 @@ def test_terms_the_notes_never_use_are_named(corpus: Corpus, question: str, expe
         "what does SchedulerType=sched/hold do?",
         "how do I capture packets on port 80?",  # ordinary English words are never held against a question
         "limit qos normal to 3 days max walltime",  # MaxWall + OverTimeLimit: the notes' identifiers, joined
+        "place the vm by an affinity/anti-affinity policy",  # alternatives may be hyphenated
+        "helm terminology: what are a chart and a release?",  # a title, not a helm subcommand
+        "curl: send a PUT to an https endpoint",  # fairly rare, but prose in an English question
+        "how often does a failing pod run again before giving up?",  # prose says "pod status", no command runs pod
     ],
 )
 def test_ordinary_wording_is_not_held_against_a_question(corpus: Corpus, question: str) -> None:
