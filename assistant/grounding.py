@@ -6,13 +6,14 @@ the small model's own yes/no judgement does not either. This gate combines:
 1. Named-term evidence: a *specific* term in the question (a tool, command,
    flag or config key: it has ``-_./=`` or digits, or is rare in general
    English by word frequency, rarer still in an all-English question) that
-   appears nowhere in the notes means the notes
-   do not cover the question (``git bisect``, ``sinfo``, ``gzip``...). Common
-   English words are never counted: they are naturally absent from Chinese notes.
-   Except in two positions: written as a flag (``--previous``), or right after a
-   command the notes run with subcommands (``git stash``, ``terraform destroy``).
-   Hyphenated prose (``on-chip``, ``re-registers``) is not a term, and of
-   alternatives (``centos/rhel``) one in the notes is enough.
+   appears nowhere in the notes means the notes do not cover the question
+   (``git bisect``, ``sinfo``, ``gzip``...). Common English words are never
+   counted: they are naturally absent from Chinese notes. Except in two
+   positions: written as a flag (``--previous``), or right after a command the
+   notes run with subcommands (``git stash``, ``terraform destroy``; not in a
+   title such as ``helm terminology:``). Hyphenated prose (``on-chip``,
+   ``re-registers``) is not a term, and of alternatives (``centos/rhel``,
+   ``affinity/anti-affinity``) one in the notes is enough.
 2. Retrieval evidence: the best dense similarity and the best BM25 score must
    reach thresholds calibrated on the dev set (``eval answers`` reports them).
 3. Answer-side checks (in the chain): an answer that itself says the notes do
