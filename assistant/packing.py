@@ -11,9 +11,11 @@ first; each anchor brings the lines that make it readable:
   in a colon introduces;
 - a comment line right above it, which usually says what it does.
 
-Windows that touch or nearly touch in one section are joined, so every piece
-of evidence is an exact, contiguous range of the notes and a citation points
-at the lines the model really saw. Anchors much weaker than the best one are
+Lines that score within 3 % of the best are taken first, as bare lines: either
+may be the answer (the curl POST and PUT lines), and a runner-up matters more
+than the best line's neighbours. Windows that touch or nearly touch in one
+section are joined, so every piece of evidence is an exact, contiguous range of
+the notes and a citation points at the lines the model really saw. Anchors much weaker than the best one are
 not taken, so an unrelated section does not pad the prompt, unless they hold a
 part of the question that nothing taken so far holds (the second half of "how
 do I restart A and B?").
@@ -127,6 +129,7 @@ def select(
     window_tokens: int = 150,
     min_ratio: float = 0.6,
     floor_ratio: float = 0.3,
+    near_tie: float = 0.97,
     new_terms: float = 0.1,
     max_pieces: int = 4,
 ) -> list[Evidence]:
@@ -142,11 +145,19 @@ def select(
     total = sum(weights.values()) or 1.0
     covered: set[str] = set()
     ranges: dict[int, list[tuple[int, int, float]]] = {}  # passage -> [(a, b, best anchor score)]
+    seeded: set[tuple[int, int]] = set()
+    for s, pi, li in anchors:  # near-ties first, as bare lines: a runner-up before the best line's neighbours
+        if s < near_tie * top:
+            break
+        trial = {**ranges, pi: _join(ranges.get(pi, []) + [(li, li + 1, s)], 0)}
+        if sum(len(v) for v in trial.values()) <= max_pieces and _cost(trial, scored, split, count) <= budget:
+            ranges = trial
+            seeded.add((pi, li))
     for s, pi, li in anchors:
         if s < floor_ratio * top:
             break
         mine = ranges.get(pi, [])
-        if any(a <= li < b for a, b, _ in mine):
+        if (pi, li) not in seeded and any(a <= li < b for a, b, _ in mine):
             continue
         terms = scored[pi].covers[li] if scored[pi].covers else frozenset()
         gain = sum(weights.get(t, 0.0) for t in terms - covered) / total

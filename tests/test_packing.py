@@ -73,6 +73,19 @@ def test_select_skips_weak_anchors_and_stays_within_budget() -> None:
     assert ev[0].text.startswith("best line")
 
 
+def test_a_near_tied_runner_up_comes_before_the_best_lines_neighbours() -> None:
+    """Two lines score almost alike (2.34, 2.32): either may be the answer, so both go in, even when
+    the best line's neighbours would have filled the budget (the curl POST lines before the PUT)."""
+    text = "# curl\ncurl get one two three\nsome note about the post request\ncurl post five six\n\ncurl put seven eight nine ten"
+    p = scored(7, text, [0.0, 0.9, 0.9, 2.34, 0.0, 2.32])
+    ev = select([p], count, budget=20)
+    lines = {n for e in ev for n in range(e.start_line, e.end_line + 1)}
+    assert {10, 12} <= lines
+    assert sum(count(e.text) + count(e.heading) + 4 for e in ev) <= 20
+    far = select([scored(7, text, [0.0, 0.9, 0.9, 2.34, 0.0, 1.5])], count, budget=20)  # not a near-tie
+    assert [(e.start_line, e.end_line) for e in far] == [(9, 10)]  # the best line with the note above it
+
+
 def test_nearby_windows_are_joined_into_one_contiguous_range() -> None:
     p = scored(100, "a x\nb\nc x", [1.0, 0.0, 0.9])
     ev = select([p], count, budget=100)
