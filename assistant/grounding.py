@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from assistant.language import has_chinese
 from assistant.retrieval import Candidate, Corpus
 from index.lexical import STOP_EN as _STOP
 from index.lexical import expand, tokenize
@@ -42,7 +43,6 @@ RARE_ZIPF = 3.0
 # are naturally absent from Chinese notes, while an English word set in a Chinese question is a
 # term chosen on purpose ("taint", 3.0). Tools named in English questions: gzip 1.8, rsync 1.9.
 RARE_ZIPF_PROSE = 2.5
-_HAN = re.compile(r"[\u3400-\u9fff]")
 HEAD_ZIPF = 4.0  # a command the notes run (git, kubectl, helm) is rarer than everyday words (name, type)
 
 
@@ -84,7 +84,7 @@ def is_specific(term: str, prose: bool = False) -> bool:
 def named_terms(question: str) -> list[tuple[str, bool]]:
     """The specific ASCII terms a question names, each with whether it was written as a flag."""
     out = []
-    prose = not _HAN.search(question)
+    prose = not has_chinese(question)
     for m in ASCII_TERM.finditer(question):
         term = m.group(0).strip(".:-/")
         before = question[: m.start()]

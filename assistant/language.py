@@ -15,6 +15,11 @@ _KANA_HANGUL = re.compile(r"[\u3040-\u30ff\uac00-\ud7af]")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
+def has_chinese(text: str) -> bool:
+    """Whether ``text`` has any Chinese character (an English word set in it is then a term)."""
+    return _CJK.search(text) is not None
+
+
 def detect_language(text: str) -> str:
     if _KANA_HANGUL.search(text):
         return "other"

@@ -15,10 +15,10 @@ Lines that score within 3 % of the best are taken first, as bare lines: either
 may be the answer (the curl POST and PUT lines), and a runner-up matters more
 than the best line's neighbours. Windows that touch or nearly touch in one
 section are joined, so every piece of evidence is an exact, contiguous range of
-the notes and a citation points at the lines the model really saw. Anchors much weaker than the best one are
-not taken, so an unrelated section does not pad the prompt, unless they hold a
-part of the question that nothing taken so far holds (the second half of "how
-do I restart A and B?").
+the notes and a citation points at the lines the model really saw. Anchors
+much weaker than the best one are not taken, so an unrelated section does not
+pad the prompt, unless they hold a part of the question that nothing taken so
+far holds (the second half of "how do I restart A and B?").
 """
 
 from __future__ import annotations
@@ -146,11 +146,16 @@ def select(
     covered: set[str] = set()
     ranges: dict[int, list[tuple[int, int, float]]] = {}  # passage -> [(a, b, best anchor score)]
     seeded: set[tuple[int, int]] = set()
+
+    def fits(trial: dict[int, list[tuple[int, int, float]]], free: bool = False) -> bool:
+        """Within the piece limit, and within the budget unless ``free`` (the first piece)."""
+        return sum(len(v) for v in trial.values()) <= max_pieces and (free or _cost(trial, scored, split, count) <= budget)
+
     for s, pi, li in anchors:  # near-ties first, as bare lines: a runner-up before the best line's neighbours
         if s < near_tie * top:
             break
         trial = {**ranges, pi: _join(ranges.get(pi, []) + [(li, li + 1, s)], 0)}
-        if sum(len(v) for v in trial.values()) <= max_pieces and _cost(trial, scored, split, count) <= budget:
+        if fits(trial):
             ranges = trial
             seeded.add((pi, li))
     for s, pi, li in anchors:
@@ -166,7 +171,7 @@ def select(
         a, b = window(split[pi], li, count, window_tokens)
         for gap in (JOIN_GAP, 0):  # fill a small gap between two windows, unless that costs too much
             trial = {**ranges, pi: _join(mine + [(a, b, s)], gap)}
-            if sum(len(v) for v in trial.values()) <= max_pieces and (not ranges or _cost(trial, scored, split, count) <= budget):
+            if fits(trial, free=not ranges):
                 ranges = trial
                 if scored[pi].covers:
                     covered.update(t for c in scored[pi].covers[a:b] for t in c)
