@@ -11,12 +11,12 @@ from dataclasses import replace
 from assistant.packing import Evidence
 from assistant.types import Citation
 
-MAX_QUOTES = 3
-
 
 def extractive_answer(evidence: list[Evidence], intro: str) -> tuple[str, list[Citation]]:
-    """Quote the best pieces of evidence (already cut to the lines that matter)."""
-    quoted = [replace(e, n=i) for i, e in enumerate(evidence[:MAX_QUOTES], 1)]
+    """Quote every piece of evidence, best first: the packer already cut it to the lines that matter
+    and to the prompt's budget, so a fallback shows the user all the lines the model was given
+    (the answering line is sometimes the last piece: the model doubted it, the user need not)."""
+    quoted = [replace(e, n=i) for i, e in enumerate(evidence, 1)]
     parts = [intro]
     for i, e in enumerate(quoted, 1):
         heading = f" {e.heading}" if e.heading else ""

@@ -121,6 +121,16 @@ def test_model_sentinel_on_an_on_topic_question_quotes_the_lines(comp: Component
     assert a.notices and "模型" in a.notices[-1] and "NOT_IN_NOTES" not in a.text
 
 
+def test_a_fallback_quotes_every_line_the_model_was_given(comp: Components) -> None:
+    chain = chain_with(comp, ScriptedLLM("NOT_IN_NOTES"))
+    question = "terraform 创建的虚拟机系统盘默认多大，删掉实例时盘会不会一起删"
+    given = chain.prepare(question).evidence
+    a = chain.answer(question)
+    assert len(given) >= 4  # more pieces than the old cap of three
+    assert [(c.start_line, c.end_line) for c in a.citations] == [(e.start_line, e.end_line) for e in given]
+    assert all(e.text in a.text for e in given)
+
+
 def test_model_sentinel_never_overrides_the_gate(comp: Components) -> None:
     a = chain_with(comp, ScriptedLLM("Sure: `gzip on;` [1]")).answer("how do I turn on gzip compression in nginx?")
     assert not a.grounded and a.citations == [] and "gzip on" not in a.text
