@@ -14,9 +14,9 @@ import re
 from collections.abc import Sequence
 
 from assistant.citations import MARKER
-from assistant.grounding import identifiers
 from assistant.prompts import Prompts
 from assistant.search import condense
+from assistant.terms import identifiers
 from assistant.types import LLM, ChatMessage, LLMError, Turn
 from index.lexical import tokenize
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.grounding import identifiers
 from assistant.retrieval import Corpus
+from assistant.terms import identifiers
 from assistant.types import Passage
 from index.embedders import Embedder
 from index.lexical import expand, tokenize

@@ -51,7 +51,7 @@ def test_usable_keeps_identifiers_and_shares_a_word() -> None:
 
 
 def test_identifiers_are_keys_paths_and_flags_not_ordinary_words() -> None:
-    from assistant.grounding import identifiers
+    from assistant.terms import identifiers
 
     q = "slurm.conf 里 JobCompType、SchedulerType=sched/hold 和 KillWait=30 的 CPU node FUTURE 是什么"
     assert identifiers(q) == ["slurm.conf", "JobCompType", "SchedulerType=sched/hold", "KillWait=30"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.grounding import Lines, unknown_terms, unmentioned_terms
 from assistant.retrieval import Corpus
+from assistant.terms import Lines, unknown_terms, unmentioned_terms
 from index.lexical import LexicalIndex
 
 NOTES = """\

@@ -1,0 +1,205 @@
+"""What a question names, and whether given text mentions it: the term lookups behind the
+grounding gate (``grounding``), also used to weight lines (``linescore``) and rewrites (``condense``).
+
+A *specific* term is a tool, command, flag or config key: it has ``-_./=`` or
+digits, or is rare in general English by word frequency (rarer still in an
+all-English question). Common English words count only as a flag
+(``--previous``) or right after a command the notes run with subcommands
+(``git stash``). Terms are looked up in ``Lines``: the whole notes, or the lines
+an answer was given; a glossary translation or both parts of the notes' own
+CamelCase identifiers also count as mentioned.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from assistant.language import has_chinese
+from assistant.retrieval import Corpus
+from index.lexical import STOP_EN as _STOP
+from index.lexical import expand, tokenize
+
+_IDENTIFIER = re.compile(r"[\d_./=+:-]|[a-z][A-Z]")
+ASCII_TERM = re.compile(r"[A-Za-z][A-Za-z0-9_.+=/:-]*[A-Za-z0-9]|[A-Za-z]{2,}")
+_ALNUM = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
+_WORDS = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
+RARE_ZIPF = 3.0
+# In an all-English question a plain word must be rarer to count: prose words ("endpoint", 2.9)
+# are naturally absent from Chinese notes, while an English word set in a Chinese question is a
+# term chosen on purpose ("taint", 3.0). Tools named in English questions: gzip 1.8, rsync 1.9.
+RARE_ZIPF_PROSE = 2.5
+HEAD_ZIPF = 4.0  # a command the notes run (git, kubectl, helm) is rarer than everyday words (name, type)
+
+
+@lru_cache(maxsize=4096)
+def _zipf(word: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return float(zipf_frequency(word, "en"))
+
+
+def identifiers(question: str) -> list[str]:
+    """The identifiers a question names (JobCompType, sched/hold, KillWait=30, -LLL): written with
+    symbols, digits or inner capitals, unlike ordinary words (CPU, FUTURE and node are not)."""
+    out = []
+    for m in ASCII_TERM.finditer(question):
+        term = m.group(0).strip(".:-/")
+        if len(term) >= 3 and _IDENTIFIER.search(term) and term not in out:
+            out.append(term)
+    return out
+
+
+def is_specific(term: str, prose: bool = False) -> bool:
+    """A tool, command, flag or key rather than an ordinary English word (``prose``: in an
+    all-English question)."""
+    if any(ch in term for ch in "-_./=+:") or any(ch.isdigit() for ch in term):
+        return True
+    return len(term) >= 3 and _zipf(term.lower()) < (RARE_ZIPF_PROSE if prose else RARE_ZIPF)
+
+
+def named_terms(question: str) -> list[tuple[str, bool]]:
+    """The specific ASCII terms a question names, each with whether it was written as a flag."""
+    out = []
+    prose = not has_chinese(question)
+    for m in ASCII_TERM.finditer(question):
+        term = m.group(0).strip(".:-/")
+        before = question[: m.start()]
+        dashes = len(before) - len(before.rstrip("-"))
+        if dashes:  # written as a flag (--previous): a term of art however common the word
+            out.append(("-" * min(dashes, 2) + term, True))
+        elif is_specific(term, prose) and not _prose(term):
+            out.append((term, False))
+    return out
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Text that terms are looked up in: the whole notes, or the lines an answer was given."""
+
+    text: str  # as written (the case of CamelCase identifiers)
+    text_lower: str
+    vocabulary: frozenset[str]  # its lexical tokens
+
+    @classmethod
+    def of(cls, text: str) -> Lines:
+        return cls(text, text.lower(), frozenset(tokenize(text)))
+
+    @classmethod
+    def notes(cls, corpus: Corpus) -> Lines:
+        return cls(corpus.text, corpus.text_lower, corpus.lexical.vocabulary)
+
+    def mentions(self, term: str) -> bool:
+        low = term.lower()
+        # a plural is mentioned by its singular: "gpus" by gres/gpu
+        return low in self.text_lower or (len(low) >= 4 and low.endswith("s") and low[:-1] in self.text_lower)
+
+
+def unmentioned_terms(question: str, lines: Lines, notes: Lines) -> list[str]:
+    """Specific terms of the question that the notes mention as written but ``lines`` (those an
+    answer was given) never do: the notes speak of them elsewhere, not in these lines."""
+    return [t for t in _missing(question, lines, parts=True) if notes.mentions(t)]
+
+
+def unknown_terms(question: str, corpus: Corpus) -> list[str]:
+    """Specific ASCII terms of the question that the notes never mention."""
+    notes = Lines.notes(corpus)
+    out = _missing(question, notes)
+    for head, word in _subcommands(question, corpus):
+        if not _known(word, notes) and not {word, f"{head} {word}"} & set(out):
+            out.append(f"{head} {word}")  # git stash, terraform destroy: the notes never run it
+    return out
+
+
+def _missing(question: str, lines: Lines, parts: bool = False) -> list[str]:
+    out = []
+    for term, flag in named_terms(question):
+        if _known(term, lines, translate=not flag):
+            continue
+        if any(_known(alt, lines) for alt in _alternatives(term)):  # centos/rhel: one is enough
+            continue
+        # slurm.conf in lines headed "slurm" that name gres.conf: each part is there
+        pieces = tokenize(term)[1:]
+        if parts and pieces and all(p in lines.vocabulary for p in pieces):
+            continue
+        if term not in out:
+            out.append(term)
+    return out
+
+
+def _known(term: str, lines: Lines, translate: bool = True) -> bool:
+    if lines.mentions(term):
+        return True
+    # key=value as the user wrote it: known when both sides are in the lines.
+    if "=" in term and all(lines.mentions(part) for part in term.split("=") if part):
+        return True
+    toks = tokenize(term)
+    # A word is also known when a translation of it (glossary) is in the lines.
+    if translate and len(toks) == 1 and any(t in lines.vocabulary for t in expand(toks)):
+        return True
+    return translate and _joins_identifier_parts(term, lines)
+
+
+def _joins_identifier_parts(term: str, lines: Lines) -> bool:
+    """``walltime``: two parts of the notes' own CamelCase identifiers (MaxWall, OverTimeLimit)
+    written as one word: the same vocabulary, not a term the notes lack."""
+    word = term.lower()
+    if not word.isalpha():
+        return False
+    parts = _identifier_parts(lines.text)
+    return any(word[:i] in parts and word[i:] in parts for i in range(3, len(word) - 2))
+
+
+@lru_cache(maxsize=8)
+def _identifier_parts(text: str) -> frozenset[str]:
+    """The parts (3+ letters) of the CamelCase identifiers in ``text``: MaxWall -> max, wall."""
+    parts: set[str] = set()
+    for ident in _ALNUM.findall(text):
+        pieces = _CAMEL.findall(ident)
+        if len(pieces) > 1:
+            parts.update(p.lower() for p in pieces if len(p) >= 3)
+    return frozenset(parts)
+
+
+def _alternatives(term: str) -> list[str]:
+    """``daemon/service``, ``affinity/anti-affinity``: words offered as alternatives (not a path
+    such as sched/hold)."""
+    parts = term.split("/")
+    return parts if len(parts) > 1 and all(_WORDS.fullmatch(p) for p in parts) else []
+
+
+def _prose(term: str) -> bool:
+    """``on-chip``, ``re-registers``, ``virtual-to-physical``: English words joined by hyphens,
+    one of them a particle, not a command such as ``port-forward``."""
+    parts = term.split("-")
+    return len(parts) > 1 and all(p.isalpha() for p in parts) and any(len(p) < 3 or p.lower() in _PARTICLES for p in parts)
+
+
+_PARTICLES = frozenset("to in on of up by off out non pre sub the and per via".split())
+_FOLLOWER = re.compile(r"(?<![\w./-])([a-z][a-z0-9_-]+)(?= +([a-z][a-z0-9_-]*)(:?))")
+# a command line: the command first, after a prompt, a list number or sudo
+_COMMAND_LINE = re.compile(r"^[ \t]*(?:[$#>][ \t]*|\d+[.)][ \t]*)?(?:sudo +)?([a-z][a-z0-9_-]+) +[a-z-]", re.M)
+
+
+@lru_cache(maxsize=8)
+def _heads(text_lower: str) -> frozenset[str]:
+    """Commands the notes run with subcommands (kubectl get, git push): a word that at least two
+    different lowercase words follow, that starts a command line (not prose's "pod is..."), and
+    that is not an everyday English word."""
+    follows: dict[str, set[str]] = {}
+    for m in _FOLLOWER.finditer(text_lower):
+        follows.setdefault(m.group(1), set()).add(m.group(2))
+    run = set(_COMMAND_LINE.findall(text_lower))
+    return frozenset(h for h, ws in follows.items() if len(ws) >= 2 and h in run and _zipf(h) < HEAD_ZIPF)
+
+
+def _subcommands(question: str, corpus: Corpus) -> list[tuple[str, str]]:
+    heads = _heads(corpus.text_lower)
+    out = []
+    for m in _FOLLOWER.finditer(question.lower()):
+        head, word, label = m.groups()
+        if head in heads and word not in _STOP and len(word) >= 3 and not label:  # "helm terminology:" is a title
+            out.append((head, word))
+    return out
