@@ -159,7 +159,8 @@ class AnswerChain:
             return
         final, doubted = self._finish(d, raw)
         if doubted and final.grounded:  # the model found no answer: do the lines even name it?
-            missing = self.gate.unmentioned(d.question, _lines_text(d), self.searcher.retriever.corpus())
+            lines, corpus = _lines_text(d), self.searcher.retriever.corpus()
+            missing = self.gate.unmentioned(d.question, lines, corpus) or self.gate.unasked(d.question, lines, _shown(d))
             if missing:
                 final = self._refusal(d, "lines_lack_terms", terms=", ".join(missing))
         if not emitted:  # e.g. the held-back sentinel: show the checked answer while the question is scored
@@ -233,3 +234,8 @@ class AnswerChain:
 def _lines_text(d: Draft) -> str:
     """The lines the model was given, headings included."""
     return "\n".join(f"{e.heading}\n{e.text}" for e in d.evidence)
+
+
+def _shown(d: Draft) -> str:
+    """The lines the model was given, without their headings."""
+    return "\n".join(e.text for e in d.evidence)

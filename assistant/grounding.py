@@ -20,7 +20,9 @@ the small model's own yes/no judgement does not either. This gate combines:
 3. Answer-side checks (in the chain): an answer that itself says the notes do
    not cover it, or that cites nothing, is not grounded. When the model found no
    answer, a named term that the notes mention elsewhere but the chosen lines
-   never do (``ldap`` asked, user-account lines found) settles it: not covered.
+   never do (``ldap`` asked, user-account lines found) settles it: not covered;
+   so does an operation the lines never show for the command they run
+   (``helm uninstall`` asked, ``helm install`` shown).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assistant.retrieval import Candidate, Corpus
-from assistant.terms import Lines, unknown_terms, unmentioned_terms
+from assistant.terms import Lines, unasked_operations, unknown_terms, unmentioned_terms
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,11 @@ class GroundingGate:
     def unmentioned(self, question: str, lines: str, corpus: Corpus) -> list[str]:
         """Terms of the question that the notes mention elsewhere but the chosen ``lines`` never do."""
         return unmentioned_terms(question, Lines.of(lines), Lines.notes(corpus))
+
+    def unasked(self, question: str, lines: str, shown: str) -> list[str]:
+        """Words of the question naming an operation that the chosen lines, which run the command
+        it names, never show (``helm uninstall`` asked, ``helm install`` shown)."""
+        return unasked_operations(question, Lines.of(lines), shown)
 
     def check(self, question: str, candidates: list[Candidate], corpus: Corpus) -> GateResult:
         top_dense = max((c.dense for c in candidates), default=0.0)

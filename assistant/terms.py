@@ -26,6 +26,7 @@ ASCII_TERM = re.compile(r"[A-Za-z][A-Za-z0-9_.+=/:-]*[A-Za-z0-9]|[A-Za-z]{2,}")
 _ALNUM = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
 _WORDS = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
+_PLAIN = re.compile(r"(?<![A-Za-z0-9_./=-])[A-Za-z][A-Za-z0-9]*(?![A-Za-z0-9_./=-])")  # a plain word: no identifier, no flag
 RARE_ZIPF = 3.0
 # In an all-English question a plain word must be rarer to count: prose words ("endpoint", 2.9)
 # are naturally absent from Chinese notes, while an English word set in a Chinese question is a
@@ -103,6 +104,22 @@ def unmentioned_terms(question: str, lines: Lines, notes: Lines) -> list[str]:
     return [t for t in _missing(question, lines, parts=True) if notes.mentions(t)]
 
 
+def unasked_operations(question: str, lines: Lines, shown: str) -> list[str]:
+    """When the question names a command that the lines run (``helm``), its other English words
+    that they never say (``uninstall``): the operation asked for is not the one the lines show
+    (``helm install``). ``lines``: the chosen lines with their headings, where a word or its
+    glossary translation counts as said; ``shown``: the lines alone, whose command lines count."""
+    run = {c for c in _COMMAND_LINE.findall(shown.lower()) if _zipf(c) < HEAD_ZIPF}
+    words = [w.lower() for w in _PLAIN.findall(question)]
+    if not run.intersection(words):
+        return []
+    out: list[str] = []
+    for w in words:
+        if len(w) >= 3 and w not in _STOP | _FORM and w not in run and w not in out and not _known(w, lines):
+            out.append(w)
+    return out
+
+
 def unknown_terms(question: str, corpus: Corpus) -> list[str]:
     """Specific ASCII terms of the question that the notes never mention."""
     notes = Lines.notes(corpus)
@@ -177,6 +194,8 @@ def _prose(term: str) -> bool:
     return len(parts) > 1 and all(p.isalpha() for p in parts) and any(len(p) < 3 or p.lower() in _PARTICLES for p in parts)
 
 
+# Words about the form of an answer, not the operation asked for ("which option", "the command").
+_FORM = frozenset("option options command commands flag flags syntax example examples way parameter argument line cli".split())
 _PARTICLES = frozenset("to in on of up by off out non pre sub the and per via".split())
 _FOLLOWER = re.compile(r"(?<![\w./-])([a-z][a-z0-9_-]+)(?= +([a-z][a-z0-9_-]*)(:?))")
 # a command line: the command first, after a prompt, a list number or sudo

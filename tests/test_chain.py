@@ -121,6 +121,16 @@ def test_model_sentinel_on_an_on_topic_question_quotes_the_lines(comp: Component
     assert a.notices and "模型" in a.notices[-1] and "NOT_IN_NOTES" not in a.text
 
 
+def test_model_sentinel_stands_when_the_lines_never_show_the_operation_asked_for(comp: Components) -> None:
+    a = chain_with(comp, ScriptedLLM("NOT_IN_NOTES")).answer("how do I uninstall a helm release?")
+    assert not a.grounded and a.citations == [] and a.nearest
+    assert "never mention uninstall" in a.text  # helm install is in the notes, helm uninstall is not
+    confident = chain_with(comp, ScriptedLLM("Run `helm repo add bitnami https://charts.bitnami.com/bitnami` [1].")).answer(
+        "how do I uninstall a helm release?"
+    )
+    assert confident.grounded  # the check is for answers the model itself doubted
+
+
 def test_a_fallback_quotes_every_line_the_model_was_given(comp: Components) -> None:
     chain = chain_with(comp, ScriptedLLM("NOT_IN_NOTES"))
     question = "terraform 创建的虚拟机系统盘默认多大，删掉实例时盘会不会一起删"

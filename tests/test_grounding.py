@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.retrieval import Corpus
-from assistant.terms import Lines, unknown_terms, unmentioned_terms
+from assistant.terms import Lines, unasked_operations, unknown_terms, unmentioned_terms
 from index.lexical import LexicalIndex
 
 NOTES = """\
@@ -85,3 +85,22 @@ def test_ordinary_wording_is_not_held_against_a_question(corpus: Corpus, questio
 )
 def test_terms_the_notes_have_but_the_chosen_lines_lack(corpus: Corpus, question: str, lines: str, expected: list[str]) -> None:
     assert unmentioned_terms(question, Lines.of(lines), Lines.notes(corpus)) == expected
+
+
+HELM = "helm repo add bitnami https://charts.bitnami.com/bitnami\nhelm install web bitnami/nginx"
+
+
+@pytest.mark.parametrize(
+    ("question", "shown", "expected"),
+    [
+        ("how do I uninstall a helm release?", HELM, ["uninstall", "release"]),  # helm runs there, uninstall never
+        ("pdsh 跑命令时怎么 exclude 掉一台 host", "pdsh -w host1,host2 uptime", ["exclude"]),  # English words in Chinese
+        ("how do I install a chart with helm?", HELM, []),  # the operation shown, and "chart" in a URL
+        ("helm 怎么装 nginx", HELM, []),  # every English word is in the lines
+        ("which option of helm adds a repo?", HELM, []),  # "option" is about the answer's form
+        ("how do I uninstall nginx?", "curl -s http://localhost", []),  # names no command the lines run
+        ("kubernetes 的 pod restart 怎么配", "restartPolicy: Always", []),  # the heading "kubernetes k8s" runs nothing
+    ],
+)
+def test_an_operation_the_lines_never_show_for_their_command(question: str, shown: str, expected: list[str]) -> None:
+    assert unasked_operations(question, Lines.of(f"kubernetes k8s\n{shown}"), shown) == expected
