@@ -199,6 +199,15 @@ def test_question_fit_is_none_when_the_question_is_not_in_the_prompt(llm: LocalL
 
 
 @needs_model
+def test_question_fit_is_none_when_the_question_has_no_word_to_measure(llm: LocalLLM) -> None:
+    lines = "[1] ldap\nldapsearch -x -b dc=example,dc=com   # -b: 指定搜索的基础 DN\n"
+    follow_up = "and -b?"  # a follow-up of only a particle and a flag: its likelihood is noise
+    assert llm.question_fit(_prompt(lines, follow_up), _prompt("", follow_up), follow_up) is None
+    worded = "and the -b option?"
+    assert llm.question_fit(_prompt(lines, worded), _prompt("", worded), worded) is not None
+
+
+@needs_model
 def test_question_fit_leaves_the_answer_cache_and_the_answer_as_they_were(llm: LocalLLM) -> None:
     """Scoring runs in a scratch context: asking again reuses the whole cached prompt, same answer."""
     lines = "[1] zip\nzip -q -r html.zip /home/html\nunzip html.zip -d /home/\n"

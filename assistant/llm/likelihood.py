@@ -117,6 +117,8 @@ class QuestionScorer:
         if gain is None:
             return None
         pieces = [self._llama.detokenize([toks[a + i]]).decode("utf-8", "ignore") for i in picks]
+        if not any(is_word(p) for p in pieces):
+            return None  # "and -b?": only particles and symbols, whose likelihood says nothing of the topic
         return QuestionFit(gain, weakest_word(pieces, after_lines, bare_lines))
 
     def _copy_main_cache(self) -> None:
