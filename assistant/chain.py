@@ -159,8 +159,7 @@ class AnswerChain:
             return
         final, doubted = self._finish(d, raw)
         if doubted and final.grounded:  # the model found no answer: do the lines even name it?
-            lines, corpus = _lines_text(d), self.searcher.retriever.corpus()
-            missing = self.gate.unmentioned(d.question, lines, corpus) or self.gate.unasked(d.question, lines, _shown(d))
+            missing = self.gate.lacking(d.question, _lines_text(d), _shown(d), self.searcher.retriever.corpus())
             if missing:
                 final = self._refusal(d, "lines_lack_terms", terms=", ".join(missing))
         if not emitted:  # e.g. the held-back sentinel: show the checked answer while the question is scored

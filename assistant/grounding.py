@@ -47,14 +47,13 @@ class GroundingGate:
         self.min_dense = min_dense
         self.min_lexical = min_lexical
 
-    def unmentioned(self, question: str, lines: str, corpus: Corpus) -> list[str]:
-        """Terms of the question that the notes mention elsewhere but the chosen ``lines`` never do."""
-        return unmentioned_terms(question, Lines.of(lines), Lines.notes(corpus))
-
-    def unasked(self, question: str, lines: str, shown: str) -> list[str]:
-        """Words of the question naming an operation that the chosen lines, which run the command
-        it names, never show (``helm uninstall`` asked, ``helm install`` shown)."""
-        return unasked_operations(question, Lines.of(lines), shown)
+    def lacking(self, question: str, lines: str, shown: str, corpus: Corpus) -> list[str]:
+        """What the chosen lines (``lines``: with their headings; ``shown``: without) lack of the
+        question: terms the notes mention elsewhere but these lines never do; failing those, an
+        operation they never show for the command they run (``helm uninstall`` asked, ``helm
+        install`` shown)."""
+        chosen = Lines.of(lines)
+        return unmentioned_terms(question, chosen, Lines.notes(corpus)) or unasked_operations(question, chosen, shown)
 
     def check(self, question: str, candidates: list[Candidate], corpus: Corpus) -> GateResult:
         top_dense = max((c.dense for c in candidates), default=0.0)
