@@ -6,9 +6,8 @@ the small model's own yes/no judgement does not either. This gate combines:
 1. Named-term evidence (looked up by ``terms``): a *specific* term in the
    question (a tool, command, flag or config key: it has ``-_./=`` or digits,
    or is rare in general English by word frequency, rarer still in an
-   all-English question) that
-   appears nowhere in the notes means the notes do not cover the question
-   (``git bisect``, ``sinfo``, ``gzip``...). Common English words are never
+   all-English question) that appears nowhere in the notes means the notes do
+   not cover the question (``git bisect``, ``sinfo``, ``gzip``...). Common English words are never
    counted: they are naturally absent from Chinese notes. Except in two
    positions: written as a flag (``--previous``), or right after a command the
    notes run with subcommands (``git stash``, ``terraform destroy``; not in a

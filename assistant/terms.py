@@ -115,7 +115,7 @@ def unasked_operations(question: str, lines: Lines, shown: str) -> list[str]:
         return []
     out: list[str] = []
     for w in words:
-        if len(w) >= 3 and w not in _STOP | _FORM and w not in run and w not in out and not _known(w, lines):
+        if len(w) >= 3 and w not in _NOT_OPERATIONS and w not in run and w not in out and not _known(w, lines):
             out.append(w)
     return out
 
@@ -196,6 +196,7 @@ def _prose(term: str) -> bool:
 
 # Words about the form of an answer, not the operation asked for ("which option", "the command").
 _FORM = frozenset("option options command commands flag flags syntax example examples way parameter argument line cli".split())
+_NOT_OPERATIONS = _STOP | _FORM
 _PARTICLES = frozenset("to in on of up by off out non pre sub the and per via".split())
 _FOLLOWER = re.compile(r"(?<![\w./-])([a-z][a-z0-9_-]+)(?= +([a-z][a-z0-9_-]*)(:?))")
 # a command line: the command first, after a prompt, a list number or sudo
