@@ -109,16 +109,16 @@ class QuestionScorer:
         base, a0, b0 = self._prompts.tokens(bare, question)
         if toks[a:b] != base[a0:b0] or not 1 < b - a <= MAX_TOKENS:
             return None
-        self._copy_main_cache()
         picks = _spread(b - a, MAX_SCORED)
+        pieces = [self._llama.detokenize([toks[a + i]]).decode("utf-8", "ignore") for i in picks]
+        if not any(is_word(p) for p in pieces):
+            return None  # "and -b?": only particles and symbols, whose likelihood says nothing of the topic
+        self._copy_main_cache()
         after_lines = self._logprobs(toks, [a + i for i in picks])
         bare_lines = self._logprobs(base, [a0 + i for i in picks])
         gain = mean_gain(after_lines, bare_lines)
         if gain is None:
             return None
-        pieces = [self._llama.detokenize([toks[a + i]]).decode("utf-8", "ignore") for i in picks]
-        if not any(is_word(p) for p in pieces):
-            return None  # "and -b?": only particles and symbols, whose likelihood says nothing of the topic
         return QuestionFit(gain, weakest_word(pieces, after_lines, bare_lines))
 
     def _copy_main_cache(self) -> None:
