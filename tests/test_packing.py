@@ -133,3 +133,24 @@ def test_a_line_matches_the_terms_its_heading_path_names(use_embedder: Any) -> N
     scored = LineScorer(use_embedder, lambda: corpus).score("how do I restart the ldap service?", passages)
     best = max((s, sp.passage.start_line + i) for sp in scored for i, s in enumerate(sp.scores))
     assert best[1] == 11  # the restart line of the ldap section, though the slurm one is retrieved first
+
+
+def test_a_strong_runner_up_goes_in_alone_when_its_context_does_not_fit() -> None:
+    """The runner-up scores 80 % of the best line: it may be the answer (the question paraphrases
+    it). After the best line and its neighbours, it goes in as a bare line, since the block it
+    opens does not fit the budget; a weaker one (60 %) only ever comes with its context."""
+    best = scored(1, "x\nbest line here\ny", [0.0, 2.0, 0.0], "best")
+    block = "Key: queue must be open\n    one two three four\n    five six seven eight"
+    ev = select([best, scored(50, block, [1.6, 0.0, 0.0], "queue")], count, budget=20)
+    assert [(e.start_line, e.end_line) for e in ev] == [(1, 3), (50, 50)]
+    weak = select([best, scored(50, block, [1.2, 0.0, 0.0], "queue")], count, budget=20)
+    assert [(e.start_line, e.end_line) for e in weak] == [(1, 3)]
+
+
+def test_the_best_line_keeps_its_option_list_before_runner_ups_go_in() -> None:
+    """The best line opens a list (a config key and its values): the list comes first, whole;
+    runner-ups only take what budget is left."""
+    block = "Key: a b c\n    one two three four\n    five six seven eight\n    nine ten eleven twelve"
+    other = scored(50, "x\nqueue must be open\ny", [0.0, 1.6, 0.0], "queue")
+    ev = select([scored(1, block, [2.0, 0.0, 0.0, 0.0], "conf"), other], count, budget=24)
+    assert [(e.start_line, e.end_line) for e in ev] == [(1, 4)]
