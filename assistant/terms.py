@@ -58,7 +58,14 @@ def is_specific(term: str, prose: bool = False) -> bool:
     all-English question)."""
     if any(ch in term for ch in "-_./=+:") or any(ch.isdigit() for ch in term):
         return True
-    return len(term) >= 3 and _zipf(term.lower()) < (RARE_ZIPF_PROSE if prose else RARE_ZIPF)
+    return len(term) >= 3 and _word_zipf(term.lower()) < (RARE_ZIPF_PROSE if prose else RARE_ZIPF)
+
+
+def _word_zipf(word: str) -> float:
+    """A word's frequency, or its stem's when higher: an inflected word is English, not a tool name
+    (``evicts`` 1.7 is ``evict`` 3.0; ``gzip`` and ``iptables`` have no common stem)."""
+    stems = [word[: -len(end)] for end in _INFLECTIONS if word.endswith(end) and len(word) - len(end) >= 4]
+    return max([_zipf(word)] + [_zipf(s) for s in stems])
 
 
 def named_terms(question: str) -> list[tuple[str, bool]]:
@@ -69,9 +76,10 @@ def named_terms(question: str) -> list[tuple[str, bool]]:
         term = m.group(0).strip(".:-/")
         before = question[: m.start()]
         dashes = len(before) - len(before.rstrip("-"))
+        path = before.endswith("/")  # /home/html: a path, not words offered as alternatives
         if dashes:  # written as a flag (--previous): a term of art however common the word
             out.append(("-" * min(dashes, 2) + term, True))
-        elif is_specific(term, prose) and not _prose(term):
+        elif is_specific(term, prose) and (path or not _prose(term, prose)):
             out.append((term, False))
     return out
 
@@ -187,17 +195,27 @@ def _alternatives(term: str) -> list[str]:
     return parts if len(parts) > 1 and all(_WORDS.fullmatch(p) for p in parts) else []
 
 
-def _prose(term: str) -> bool:
-    """``on-chip``, ``re-registers``, ``virtual-to-physical``: English words joined by hyphens,
-    one of them a particle, not a command such as ``port-forward``."""
+def _prose(term: str, prose: bool = False) -> bool:
+    """``on-chip``, ``re-registers``, ``multi-node``: English words joined by hyphens, one of them
+    a particle or a prefix, not a command such as ``port-forward``; ``credentials/endpoint``:
+    ordinary words offered as alternatives (``prose``: in an all-English question)."""
     parts = term.split("-")
-    return len(parts) > 1 and all(p.isalpha() for p in parts) and any(len(p) < 3 or p.lower() in _PARTICLES for p in parts)
+    if len(parts) > 1 and all(p.isalpha() for p in parts):
+        return any(len(p) < 3 or p.lower() in _PARTICLES for p in parts)
+    words = _alternatives(term)
+    return bool(words) and all("-" not in w and not is_specific(w, prose) for w in words)
 
 
 # Words about the form of an answer, not the operation asked for ("which option", "the command").
 _FORM = frozenset("option options command commands flag flags syntax example examples way parameter argument line cli".split())
-_NOT_OPERATIONS = _STOP | _FORM
-_PARTICLES = frozenset("to in on of up by off out non pre sub the and per via".split())
+# Words of time, degree and number: they say when or how much, never which operation ("right now").
+_FUNCTION = frozenset(
+    "now right currently already still yet again just only also even really very too much many more most less "
+    "some something anything nothing everything one two three four five first second third other another same own".split()
+)
+_NOT_OPERATIONS = _STOP | _FORM | _FUNCTION
+_PARTICLES = frozenset("to in on of up by off out non pre sub the and per via multi cross self semi inter".split())
+_INFLECTIONS = ("ing", "ed", "es", "s")
 _FOLLOWER = re.compile(r"(?<![\w./-])([a-z][a-z0-9_-]+)(?= +([a-z][a-z0-9_-]*)(:?))")
 # a command line: the command first, after a prompt, a list number or sudo
 _COMMAND_LINE = re.compile(r"^[ \t]*(?:[$#>][ \t]*|\d+[.)][ \t]*)?(?:sudo +)?([a-z][a-z0-9_-]+) +[a-z-]", re.M)

@@ -45,6 +45,8 @@ def corpus() -> Corpus:
         ("kubectl 怎么给节点加 taint", ["taint"]),  # an English word in a Chinese question: a term chosen on purpose
         ("how do I port-forward a service with kubectl?", ["port-forward"]),
         ("set the qos wallclock to 3 days", ["wallclock"]),  # one part of it is no identifier's part
+        ("how do I list the iptables rules?", ["iptables"]),  # a plural-looking tool name: "iptable" is no word
+        ("网页放到 /home/html 下面", ["home/html"]),  # a path of ordinary words, not alternatives
     ],
 )
 def test_terms_the_notes_never_use_are_named(corpus: Corpus, question: str, expected: list[str]) -> None:
@@ -66,6 +68,9 @@ def test_terms_the_notes_never_use_are_named(corpus: Corpus, question: str, expe
         "helm terminology: what are a chart and a release?",  # a title, not a helm subcommand
         "curl: send a PUT to an https endpoint",  # fairly rare, but prose in an English question
         "how often does a failing pod run again before giving up?",  # prose says "pod status", no command runs pod
+        "one big scan evicts my cached pages, how does tcpdump help?",  # "evicts" is rare, "evict" is English
+        "helm: where do the credentials/endpoint go?",  # ordinary words offered as alternatives
+        "multi-node jobs with slurmrestd",  # a prefix, hyphenated
     ],
 )
 def test_ordinary_wording_is_not_held_against_a_question(corpus: Corpus, question: str) -> None:
@@ -99,6 +104,8 @@ HELM = "helm repo add bitnami https://charts.bitnami.com/bitnami\nhelm install w
         ("helm 怎么装 nginx", HELM, []),  # every English word is in the lines
         ("which option of helm adds a repo?", HELM, []),  # "option" is about the answer's form
         ("how do I uninstall nginx?", "curl -s http://localhost", []),  # names no command the lines run
+        ("which repo does helm use right now?", HELM, []),  # when, not which operation
+        ("how do I add two more repos to helm?", HELM, []),  # how many, not which operation
         ("kubernetes 的 pod restart 怎么配", "restartPolicy: Always", []),  # the heading "kubernetes k8s" runs nothing
     ],
 )
