@@ -63,8 +63,9 @@ def is_specific(term: str, prose: bool = False) -> bool:
 
 def _word_zipf(word: str) -> float:
     """A word's frequency, or its stem's when higher: an inflected word is English, not a tool name
-    (``evicts`` 1.7 is ``evict`` 3.0; ``gzip`` and ``iptables`` have no common stem)."""
-    stems = [word[: -len(end)] for end in _INFLECTIONS if word.endswith(end) and len(word) - len(end) >= 4]
+    (``evicts`` 1.7 is ``evict`` 3.0, ``invalidation`` is ``invalidate``; ``gzip`` and ``iptables``
+    have no common stem)."""
+    stems = [word[: -len(end)] + base for end, base in _INFLECTIONS if word.endswith(end) and len(word) - len(end) >= 4]
     return max([_zipf(word)] + [_zipf(s) for s in stems])
 
 
@@ -196,12 +197,13 @@ def _alternatives(term: str) -> list[str]:
 
 
 def _prose(term: str, prose: bool = False) -> bool:
-    """``on-chip``, ``re-registers``, ``multi-node``: English words joined by hyphens, one of them
-    a particle or a prefix, not a command such as ``port-forward``; ``credentials/endpoint``:
+    """``on-chip``, ``re-registers``, ``multi-node``, ``rarely-used``: English words joined by
+    hyphens, one of them a particle or a prefix, or led by an adverb; not a command such as
+    ``port-forward``; ``credentials/endpoint``:
     ordinary words offered as alternatives (``prose``: in an all-English question)."""
     parts = term.split("-")
     if len(parts) > 1 and all(p.isalpha() for p in parts):
-        return any(len(p) < 3 or p.lower() in _PARTICLES for p in parts)
+        return any(len(p) < 3 or p.lower() in _PARTICLES for p in parts) or parts[0].lower().endswith("ly")
     words = _alternatives(term)
     return bool(words) and all("-" not in w and not is_specific(w, prose) for w in words)
 
@@ -215,7 +217,7 @@ _FUNCTION = frozenset(
 )
 _NOT_OPERATIONS = _STOP | _FORM | _FUNCTION
 _PARTICLES = frozenset("to in on of up by off out non pre sub the and per via multi cross self semi inter".split())
-_INFLECTIONS = ("ing", "ed", "es", "s")
+_INFLECTIONS = (("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("ation", "ate"), ("ation", "e"))  # -> stem
 _FOLLOWER = re.compile(r"(?<![\w./-])([a-z][a-z0-9_-]+)(?= +([a-z][a-z0-9_-]*)(:?))")
 # a command line: the command first, after a prompt, a list number or sudo
 _COMMAND_LINE = re.compile(r"^[ \t]*(?:[$#>][ \t]*|\d+[.)][ \t]*)?(?:sudo +)?([a-z][a-z0-9_-]+) +[a-z-]", re.M)
