@@ -18,8 +18,9 @@ from functools import lru_cache
 
 from assistant.language import has_chinese
 from assistant.retrieval import Corpus
+from assistant.wordlists import INFLECTIONS, NOT_OPERATIONS, NOT_OPERATIONS_ZH, PARTICLES
 from index.lexical import STOP_EN as _STOP
-from index.lexical import expand, tokenize
+from index.lexical import expand, rooted, tokenize
 
 _IDENTIFIER = re.compile(r"[\d_./=+:-]|[a-z][A-Z]")
 ASCII_TERM = re.compile(r"[A-Za-z][A-Za-z0-9_.+=/:-]*[A-Za-z0-9]|[A-Za-z]{2,}")
@@ -65,7 +66,7 @@ def _word_zipf(word: str) -> float:
     """A word's frequency, or its stem's when higher: an inflected word is English, not a tool name
     (``evicts`` 1.7 is ``evict`` 3.0, ``invalidation`` is ``invalidate``; ``gzip`` and ``iptables``
     have no common stem)."""
-    stems = [word[: -len(end)] + base for end, base in _INFLECTIONS if word.endswith(end) and len(word) - len(end) >= 4]
+    stems = [word[: -len(end)] + base for end, base in INFLECTIONS if word.endswith(end) and len(word) - len(end) >= 4]
     return max([_zipf(word)] + [_zipf(s) for s in stems])
 
 
@@ -114,9 +115,9 @@ def unmentioned_terms(question: str, lines: Lines, notes: Lines) -> list[str]:
 
 
 def unasked_operations(question: str, lines: Lines, shown: str) -> list[str]:
-    """When the question names a command that the lines run (``helm``), its other English words
-    that they never say (``uninstall``): the operation asked for is not the one the lines show
-    (``helm install``). ``lines``: the chosen lines with their headings, where a word or its
+    """When the question names a command that the lines run (``helm``), its other words that they
+    never say (``uninstall``; ``删除`` in ``sacctmgr 怎么删除一个用户``): the operation asked for is
+    not the one the lines show (``helm install``). ``lines``: the chosen lines with their headings, where a word or its
     glossary translation counts as said; ``shown``: the lines alone, whose command lines count."""
     run = {c for c in _COMMAND_LINE.findall(shown.lower()) if _zipf(c) < HEAD_ZIPF}
     words = [w.lower() for w in _PLAIN.findall(question)]
@@ -124,9 +125,22 @@ def unasked_operations(question: str, lines: Lines, shown: str) -> list[str]:
         return []
     out: list[str] = []
     for w in words:
-        if len(w) >= 3 and w not in _NOT_OPERATIONS and w not in run and w not in out and not _known(w, lines):
+        if len(w) >= 3 and w not in NOT_OPERATIONS and w not in run and w not in out and not _known(w, lines):
             out.append(w)
-    return out
+    return out + [w for w in _chinese_words(question) if w not in NOT_OPERATIONS_ZH and not _said(w, lines)]
+
+
+def _said(word: str, lines: Lines) -> bool:
+    """A Chinese word counts as said by its first character too, which carries a verb's meaning
+    (删掉: 删 of 删除), or by a glossary term that starts the same (删除: delete, rm)."""
+    return _known(word, lines) or word[0] in lines.text or any(t in lines.vocabulary for t in rooted(word))
+
+
+def _chinese_words(question: str) -> list[str]:
+    """The question's Chinese words of two or more characters, each once, without those inside a
+    longer one (有效期, not also 有效 and 效期)."""
+    words = [t for t in dict.fromkeys(tokenize(question)) if has_chinese(t) and len(t) >= 2]
+    return [w for w in words if not any(w != u and w in u for u in words)]
 
 
 def unknown_terms(question: str, corpus: Corpus) -> list[str]:
@@ -203,21 +217,11 @@ def _prose(term: str, prose: bool = False) -> bool:
     ordinary words offered as alternatives (``prose``: in an all-English question)."""
     parts = term.split("-")
     if len(parts) > 1 and all(p.isalpha() for p in parts):
-        return any(len(p) < 3 or p.lower() in _PARTICLES for p in parts) or parts[0].lower().endswith("ly")
+        return any(len(p) < 3 or p.lower() in PARTICLES for p in parts) or parts[0].lower().endswith("ly")
     words = _alternatives(term)
     return bool(words) and all("-" not in w and not is_specific(w, prose) for w in words)
 
 
-# Words about the form of an answer, not the operation asked for ("which option", "the command").
-_FORM = frozenset("option options command commands flag flags syntax example examples way parameter argument line cli".split())
-# Words of time, degree and number: they say when or how much, never which operation ("right now").
-_FUNCTION = frozenset(
-    "now right currently already still yet again just only also even really very too much many more most less "
-    "some something anything nothing everything one two three four five first second third other another same own".split()
-)
-_NOT_OPERATIONS = _STOP | _FORM | _FUNCTION
-_PARTICLES = frozenset("to in on of up by off out non pre sub the and per via multi cross self semi inter".split())
-_INFLECTIONS = (("ing", ""), ("ed", ""), ("es", ""), ("s", ""), ("ation", "ate"), ("ation", "e"))  # -> stem
 _FOLLOWER = re.compile(r"(?<![\w./-])([a-z][a-z0-9_-]+)(?= +([a-z][a-z0-9_-]*)(:?))")
 # a command line: the command first, after a prompt, a list number or sudo
 _COMMAND_LINE = re.compile(r"^[ \t]*(?:[$#>][ \t]*|\d+[.)][ \t]*)?(?:sudo +)?([a-z][a-z0-9_-]+) +[a-z-]", re.M)

@@ -103,6 +103,13 @@ def expand(tokens: list[str]) -> list[str]:
     return tokens + sorted(extra - set(tokens))
 
 
+def rooted(word: str) -> list[str]:
+    """The glossary's Chinese terms that start as ``word`` does, with their equivalents: 删掉 finds
+    删除 and so delete, remove, rm (a Chinese verb's first character carries its meaning)."""
+    gloss = _glossary()
+    return sorted({t for k, v in gloss.items() if k[:1] == word[:1] and not k.isascii() for t in v | {k}})
+
+
 TOKENIZER_VERSION = "zh-en-v1"  # bump when tokenize() or the glossary changes
 
 

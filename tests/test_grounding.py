@@ -107,6 +107,11 @@ HELM = "helm repo add bitnami https://charts.bitnami.com/bitnami\nhelm install w
         ("how do I uninstall nginx?", "curl -s http://localhost", []),  # names no command the lines run
         ("which repo does helm use right now?", HELM, []),  # when, not which operation
         ("how do I add two more repos to helm?", HELM, []),  # how many, not which operation
+        ("sacctmgr 怎么删除一个用户", "sacctmgr add user dx account=test", ["删除"]),  # a Chinese word the lines lack
+        ("sacctmgr 怎么添加一个用户", "sacctmgr add user dx account=test  # 添加用户", []),
+        ("sacctmgr 添加用户的命令是什么", "sacctmgr add user dx account=test  # 添加用户", []),  # the form asked for
+        ("helm 怎么装 nginx，有效期多长", HELM, ["有效期"]),  # the longest word, once
+        ("kubectl 怎么把 namespace 都删掉", "kubectl delete namespace --all", []),  # 删掉: 删除 is delete
         ("kubernetes 的 pod restart 怎么配", "restartPolicy: Always", []),  # the heading "kubernetes k8s" runs nothing
     ],
 )
