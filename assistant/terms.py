@@ -27,6 +27,7 @@ ASCII_TERM = re.compile(r"[A-Za-z][A-Za-z0-9_.+=/:-]*[A-Za-z0-9]|[A-Za-z]{2,}")
 _ALNUM = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
 _WORDS = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
+_CONFIG_FILE = re.compile(r"([A-Za-z][\w-]*)\.(?:conf|cfg|cnf|ini|ya?ml|json|toml|properties)")
 _PLAIN = re.compile(r"(?<![A-Za-z0-9_./=-])[A-Za-z][A-Za-z0-9]*(?![A-Za-z0-9_./=-])")  # a plain word: no identifier, no flag
 RARE_ZIPF = 3.0
 # In an all-English question a plain word must be rarer to count: prose words ("endpoint", 2.9)
@@ -160,9 +161,13 @@ def _missing(question: str, lines: Lines, parts: bool = False) -> list[str]:
             continue
         if any(_known(alt, lines) for alt in _alternatives(term)):  # centos/rhel: one is enough
             continue
-        # slurm.conf in lines headed "slurm" that name gres.conf: each part is there
+        # slurm.conf in lines headed "slurm" that name gres.conf: each part is there; a config
+        # file's lines need only name its tool (slurm.conf: where the answer is, not what is asked)
         pieces = tokenize(term)[1:]
         if parts and pieces and all(p in lines.vocabulary for p in pieces):
+            continue
+        config = _CONFIG_FILE.fullmatch(term)
+        if parts and config and config.group(1).lower() in lines.vocabulary:
             continue
         if term not in out:
             out.append(term)

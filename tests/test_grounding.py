@@ -85,6 +85,8 @@ def test_ordinary_wording_is_not_held_against_a_question(corpus: Corpus, questio
         ("ldap 用户的密码怎么改", "ldap\nldapsearch -x -b dc=example", []),
         ("git bisect 怎么用", "git\ngit fetch origin", []),  # never in the notes: the gate's part, not this check's
         ("slurm.conf 里怎么设置", "slurm\nSchedulerType=sched/hold 写在 conf 里", []),  # each part of it is there
+        ("slurm.conf 里配哪个", "slurm 安装\nDefMemPerCPU=0 # 默认内存", []),  # a config file: its tool is enough
+        ("slurm.conf 里配哪个", "ldap\nldapsearch -x -b dc=example", ["slurm.conf"]),  # not the tool's lines
         ("limit qos normal to 4 gpus per user", "slurm qos\nMaxTRES=gres/gpu=4", []),  # a plural, by its singular
         ("install terraform on centos/rhel", "terraform\nterraform init", []),
     ],
