@@ -25,6 +25,7 @@ sacctmgr modify qos normal set MaxWall=3-00:00:00 OverTimeLimit=5 MaxTRES=gres/g
 helm repo add bitnami https://charts.bitnami.com/bitnami
 helm install web bitnami/nginx
 TaskPlugin=task/affinity
+配置文件 /etc/slurm/slurm.conf
 查看 pod status 或者 pod events
 """
 
