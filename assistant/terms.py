@@ -80,6 +80,8 @@ def named_terms(question: str) -> list[tuple[str, bool]]:
         before = question[: m.start()]
         dashes = len(before) - len(before.rstrip("-"))
         path = before.endswith("/")  # /home/html: a path, not words offered as alternatives
+        if all(len(p) == 1 for p in term.split(".")):  # e.g., i.e.: an abbreviation, not a name
+            continue
         if dashes:  # written as a flag (--previous): a term of art however common the word
             out.append(("-" * min(dashes, 2) + term, True))
         elif is_specific(term, prose) and (path or not _prose(term, prose)):

@@ -73,6 +73,7 @@ def test_terms_the_notes_never_use_are_named(corpus: Corpus, question: str, expe
         "helm: where do the credentials/endpoint go?",  # ordinary words offered as alternatives
         "multi-node jobs with slurmrestd",  # a prefix, hyphenated
         "rarely-used pages and their invalidation in tcpdump",  # an adverb's compound; invalidate is English
+        "a tcpdump example, e.g. on port 80 (i.e. http)",  # abbreviations
     ],
 )
 def test_ordinary_wording_is_not_held_against_a_question(corpus: Corpus, question: str) -> None:
