@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from assistant.language import has_chinese
 from assistant.retrieval import Corpus
-from assistant.wordlists import INFLECTIONS, NOT_OPERATIONS, NOT_OPERATIONS_ZH, PARTICLES
+from assistant.words import HEAD_ZIPF, NOT_OPERATIONS, NOT_OPERATIONS_ZH, alternatives, is_prose, is_specific, zipf
 from index.lexical import STOP_EN as _STOP
 from index.lexical import expand, rooted, tokenize
 
@@ -26,22 +26,8 @@ _IDENTIFIER = re.compile(r"[\d_./=+:-]|[a-z][A-Z]")
 ASCII_TERM = re.compile(r"[A-Za-z][A-Za-z0-9_.+=/:-]*[A-Za-z0-9]|[A-Za-z]{2,}")
 _ALNUM = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
-_WORDS = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 _CONFIG_FILE = re.compile(r"([A-Za-z][\w-]*)\.(?:conf|cfg|cnf|ini|ya?ml|json|toml|properties)")
 _PLAIN = re.compile(r"(?<![A-Za-z0-9_./=-])[A-Za-z][A-Za-z0-9]*(?![A-Za-z0-9_./=-])")  # a plain word: no identifier, no flag
-RARE_ZIPF = 3.0
-# In an all-English question a plain word must be rarer to count: prose words ("endpoint", 2.9)
-# are naturally absent from Chinese notes, while an English word set in a Chinese question is a
-# term chosen on purpose ("taint", 3.0). Tools named in English questions: gzip 1.8, rsync 1.9.
-RARE_ZIPF_PROSE = 2.5
-HEAD_ZIPF = 4.0  # a command the notes run (git, kubectl, helm) is rarer than everyday words (name, type)
-
-
-@lru_cache(maxsize=4096)
-def _zipf(word: str) -> float:
-    from wordfreq import zipf_frequency
-
-    return float(zipf_frequency(word, "en"))
 
 
 def identifiers(question: str) -> list[str]:
@@ -53,22 +39,6 @@ def identifiers(question: str) -> list[str]:
         if len(term) >= 3 and _IDENTIFIER.search(term) and term not in out:
             out.append(term)
     return out
-
-
-def is_specific(term: str, prose: bool = False) -> bool:
-    """A tool, command, flag or key rather than an ordinary English word (``prose``: in an
-    all-English question)."""
-    if any(ch in term for ch in "-_./=+:") or any(ch.isdigit() for ch in term):
-        return True
-    return len(term) >= 3 and _word_zipf(term.lower()) < (RARE_ZIPF_PROSE if prose else RARE_ZIPF)
-
-
-def _word_zipf(word: str) -> float:
-    """A word's frequency, or its stem's when higher: an inflected word is English, not a tool name
-    (``evicts`` 1.7 is ``evict`` 3.0, ``invalidation`` is ``invalidate``; ``gzip`` and ``iptables``
-    have no common stem)."""
-    stems = [word[: -len(end)] + base for end, base in INFLECTIONS if word.endswith(end) and len(word) - len(end) >= 4]
-    return max([_zipf(word)] + [_zipf(s) for s in stems])
 
 
 def named_terms(question: str) -> list[tuple[str, bool]]:
@@ -84,7 +54,7 @@ def named_terms(question: str) -> list[tuple[str, bool]]:
             continue
         if dashes:  # written as a flag (--previous): a term of art however common the word
             out.append(("-" * min(dashes, 2) + term, True))
-        elif is_specific(term, prose) and (path or not _prose(term, prose)):
+        elif is_specific(term, prose) and (path or not is_prose(term, prose)):
             out.append((term, False))
     return out
 
@@ -120,9 +90,10 @@ def unmentioned_terms(question: str, lines: Lines, notes: Lines) -> list[str]:
 def unasked_operations(question: str, lines: Lines, shown: str) -> list[str]:
     """When the question names a command that the lines run (``helm``), its other words that they
     never say (``uninstall``; ``删除`` in ``sacctmgr 怎么删除一个用户``): the operation asked for is
-    not the one the lines show (``helm install``). ``lines``: the chosen lines with their headings, where a word or its
-    glossary translation counts as said; ``shown``: the lines alone, whose command lines count."""
-    run = {c for c in _COMMAND_LINE.findall(shown.lower()) if _zipf(c) < HEAD_ZIPF}
+    not the one the lines show (``helm install``). ``lines``: the chosen lines with their
+    headings, where a word or its glossary translation counts as said; ``shown``: the lines
+    alone, whose command lines count."""
+    run = {c for c in _COMMAND_LINE.findall(shown.lower()) if zipf(c) < HEAD_ZIPF}
     words = [w.lower() for w in _PLAIN.findall(question)]
     if not run.intersection(words):
         return []
@@ -161,7 +132,7 @@ def _missing(question: str, lines: Lines, parts: bool = False) -> list[str]:
     for term, flag in named_terms(question):
         if _known(term, lines, translate=not flag):
             continue
-        if any(_known(alt, lines) for alt in _alternatives(term)):  # centos/rhel: one is enough
+        if any(_known(alt, lines) for alt in alternatives(term)):  # centos/rhel: one is enough
             continue
         # slurm.conf in lines headed "slurm" that name gres.conf: each part is there; a config
         # file's lines need only name its tool (slurm.conf: where the answer is, not what is asked)
@@ -210,25 +181,6 @@ def _identifier_parts(text: str) -> frozenset[str]:
     return frozenset(parts)
 
 
-def _alternatives(term: str) -> list[str]:
-    """``daemon/service``, ``affinity/anti-affinity``: words offered as alternatives (not a path
-    such as sched/hold)."""
-    parts = term.split("/")
-    return parts if len(parts) > 1 and all(_WORDS.fullmatch(p) for p in parts) else []
-
-
-def _prose(term: str, prose: bool = False) -> bool:
-    """``on-chip``, ``re-registers``, ``multi-node``, ``rarely-used``: English words joined by
-    hyphens, one of them a particle or a prefix, or led by an adverb; not a command such as
-    ``port-forward``; ``credentials/endpoint``:
-    ordinary words offered as alternatives (``prose``: in an all-English question)."""
-    parts = term.split("-")
-    if len(parts) > 1 and all(p.isalpha() for p in parts):
-        return any(len(p) < 3 or p.lower() in PARTICLES for p in parts) or parts[0].lower().endswith("ly")
-    words = _alternatives(term)
-    return bool(words) and all("-" not in w and not is_specific(w, prose) for w in words)
-
-
 _FOLLOWER = re.compile(r"(?<![\w./-])([a-z][a-z0-9_-]+)(?= +([a-z][a-z0-9_-]*)(:?))")
 # a command line: the command first, after a prompt, a list number or sudo
 _COMMAND_LINE = re.compile(r"^[ \t]*(?:[$#>][ \t]*|\d+[.)][ \t]*)?(?:sudo +)?([a-z][a-z0-9_-]+) +[a-z-]", re.M)
@@ -243,7 +195,7 @@ def _heads(text_lower: str) -> frozenset[str]:
     for m in _FOLLOWER.finditer(text_lower):
         follows.setdefault(m.group(1), set()).add(m.group(2))
     run = set(_COMMAND_LINE.findall(text_lower))
-    return frozenset(h for h, ws in follows.items() if len(ws) >= 2 and h in run and _zipf(h) < HEAD_ZIPF)
+    return frozenset(h for h, ws in follows.items() if len(ws) >= 2 and h in run and zipf(h) < HEAD_ZIPF)
 
 
 def _subcommands(question: str, corpus: Corpus) -> list[tuple[str, str]]:
