@@ -29,7 +29,7 @@ from assistant.retrieval import Corpus
 from assistant.terms import identifiers
 from assistant.types import Passage
 from index.embedders import Embedder
-from index.lexical import expand, tokenize
+from index.lexical import expand, outermost, tokenize
 
 MAX_LINE_CHARS = 300  # enough to place a line's meaning; long lines are mostly values
 EXPANSION_WEIGHT = 0.5  # a glossary equivalent counts half as much as the word the user typed
@@ -159,7 +159,7 @@ def _path_parts(heading: str) -> frozenset[str]:
 def _distinct(matched: set[str]) -> set[str]:
     """Matched terms, without those inside a longer matched one (jieba's search mode also emits
     网络 and 接口 for 网络接口: one concept, counted once)."""
-    return {t for t in matched if not any(t != u and t in u for u in matched)}
+    return set(outermost(matched))
 
 
 def _named(question: str) -> list[re.Pattern[str]]:

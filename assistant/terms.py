@@ -20,7 +20,7 @@ from assistant.language import has_chinese
 from assistant.retrieval import Corpus
 from assistant.words import HEAD_ZIPF, NOT_OPERATIONS, NOT_OPERATIONS_ZH, alternatives, is_prose, is_specific, zipf
 from index.lexical import STOP_EN as _STOP
-from index.lexical import expand, rooted, tokenize
+from index.lexical import expand, outermost, rooted, tokenize
 
 _IDENTIFIER = re.compile(r"[\d_./=+:-]|[a-z][A-Z]")
 ASCII_TERM = re.compile(r"[A-Za-z][A-Za-z0-9_.+=/:-]*[A-Za-z0-9]|[A-Za-z]{2,}")
@@ -105,16 +105,16 @@ def unasked_operations(question: str, lines: Lines, shown: str) -> list[str]:
 
 
 def _said(word: str, lines: Lines) -> bool:
-    """A Chinese word counts as said by its first character too, which carries a verb's meaning
-    (删掉: 删 of 删除), or by a glossary term that starts the same (删除: delete, rm)."""
-    return _known(word, lines) or word[0] in lines.text or any(t in lines.vocabulary for t in rooted(word))
+    """A Chinese word counts as said when the lines hold its first character, which carries a
+    verb's meaning (删掉: 删 of 删除; the whole word holds it too), or a glossary term that starts
+    the same (删除: delete, rm; the word's own translations are among them)."""
+    return word[0] in lines.text or any(t in lines.vocabulary for t in rooted(word))
 
 
 def _chinese_words(question: str) -> list[str]:
     """The question's Chinese words of two or more characters, each once, without those inside a
     longer one (有效期, not also 有效 and 效期)."""
-    words = [t for t in dict.fromkeys(tokenize(question)) if has_chinese(t) and len(t) >= 2]
-    return [w for w in words if not any(w != u and w in u for u in words)]
+    return outermost(t for t in dict.fromkeys(tokenize(question)) if has_chinese(t) and len(t) >= 2)
 
 
 def unknown_terms(question: str, corpus: Corpus) -> list[str]:

@@ -47,10 +47,10 @@ def is_specific(term: str, prose: bool = False) -> bool:
     all-English question)."""
     if any(ch in term for ch in "-_./=+:") or any(ch.isdigit() for ch in term):
         return True
-    return len(term) >= 3 and _wordzipf(term.lower()) < (RARE_ZIPF_PROSE if prose else RARE_ZIPF)
+    return len(term) >= 3 and _word_zipf(term.lower()) < (RARE_ZIPF_PROSE if prose else RARE_ZIPF)
 
 
-def _wordzipf(word: str) -> float:
+def _word_zipf(word: str) -> float:
     """A word's frequency, or its stem's when higher: an inflected word is English, not a tool name
     (``evicts`` 1.7 is ``evict`` 3.0, ``invalidation`` is ``invalidate``; ``gzip`` and ``iptables``
     have no common stem)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,13 @@ def expand(tokens: list[str]) -> list[str]:
     for t in tokens:
         extra |= gloss.get(t, frozenset())
     return tokens + sorted(extra - set(tokens))
+
+
+def outermost(words: Iterable[str]) -> list[str]:
+    """The words not inside a longer one of them, in order: jieba's search mode also emits 网络 and
+    接口 for 网络接口, one concept."""
+    ws = list(words)
+    return [w for w in ws if not any(w != u and w in u for u in ws)]
 
 
 def rooted(word: str) -> list[str]:
