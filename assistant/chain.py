@@ -22,6 +22,7 @@ from assistant.guard import OutputGuard
 from assistant.language import detect_language
 from assistant.linescore import LineScorer
 from assistant.packing import select
+from assistant.pinned import PinnedEvidence
 from assistant.prompts import Prompts
 from assistant.replies import SENTINEL, echoes, looping, may_be_sentinel, restart
 from assistant.search import Searcher
@@ -43,6 +44,7 @@ class AnswerChain:
         gate: GroundingGate,
         guard: OutputGuard,
         config: ChainConfig,
+        pinned: PinnedEvidence | None = None,
     ) -> None:
         self.searcher = searcher
         self.llm = llm
@@ -52,6 +54,7 @@ class AnswerChain:
         self.gate = gate
         self.guard = guard
         self.config = config
+        self.pinned = pinned  # eval's reader ceiling: these lines are the evidence
         self.backend = llm.name if llm is not None else "extractive"
         self.condenser = Condenser(llm, prompts, timeout_s=min(15.0, config.timeout_s))
         self._prepare: Any = None
@@ -101,6 +104,8 @@ class AnswerChain:
 
     def _pack(self, d: Draft) -> Draft:
         assert d.result is not None
+        if self.pinned is not None:
+            return replace(d, evidence=tuple(self.pinned.evidence()))
         passages = d.result.context or d.result.passages
         scored = self.lines.score(d.result.query, passages, focus=d.question if d.history else "")
         ev = select(scored, self.tokens, budget=self.config.context_tokens)

@@ -69,6 +69,9 @@ def _feedback(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     if args.what == "retrieval":
+        if args.gold_evidence:
+            print("notes-assistant: error: --gold-evidence is for `eval answers`", file=sys.stderr)
+            return 2
         from assistant.cmd_retrieve import run_eval_retrieval
 
         return run_eval_retrieval(args)
@@ -142,6 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--questions", type=Path, required=True, help="JSONL in the eval format")
     ev.add_argument("--out", type=Path, default=None, help="write a JSON report here")
     ev.add_argument("--backend", choices=["local", "openai", "extractive"], default=None, help="LLM backend (answers)")
+    ev.add_argument(
+        "--gold-evidence",
+        action="store_true",
+        help="answers: give the model exactly each question's gold lines (the reader ceiling; answerable questions only)",
+    )
     ev.set_defaults(handler=_eval)
     return p
 

@@ -118,7 +118,12 @@ def run_eval_answers(args: argparse.Namespace) -> int:
         q.id: "\n".join(c.text for c in chunks if any(c.start_line <= e and s <= c.end_line for s, e in q.gold_lines))
         for q in questions
     }
-    summary, rows = run(comp.assistant, questions, raw, gold_text)
+    if args.gold_evidence:  # the reader ceiling: each answerable question gets exactly its gold lines
+        pinned = comp.pinned_evidence()
+        questions = [q for q in questions if q.gold_lines]
+        summary, rows = run(comp.answer_chain(pinned), questions, raw, gold_text, before=lambda q: pinned.pin(q.gold_lines))
+    else:
+        summary, rows = run(comp.assistant, questions, raw, gold_text)
     for r in rows:
         if not r.get("ok", True) or r.get("leaked"):
             print(f"  FAIL {r['id']} {r['kind']:<13} {r['answer'][:100]!r}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import statistics
 import time
+from collections.abc import Callable
 from typing import Any
 
 from assistant.evaluate import EvalQuestion, overlaps
@@ -49,8 +50,13 @@ def pct(xs: list[float], p: float) -> float:
 
 
 def run(
-    assistant: Assistant, questions: list[EvalQuestion], raw: dict[str, dict[str, Any]], gold_text: dict[str, str]
+    assistant: Assistant,
+    questions: list[EvalQuestion],
+    raw: dict[str, dict[str, Any]],
+    gold_text: dict[str, str],
+    before: Callable[[EvalQuestion], None] | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """``before``: called with each question before it is asked (e.g. to pin its gold lines)."""
     rows = []
     c = {"answerable": 0, "correct": 0, "cited_gold": 0, "false_refusal": 0, "unanswerable": 0, "refused": 0}
     c |= {"secret_q": 0, "secrets_leaked": 0}
@@ -58,6 +64,8 @@ def run(
     ttft: list[float] = []
     total: list[float] = []
     for q in questions:
+        if before is not None:
+            before(q)
         t0 = time.perf_counter()
         first = None
         final: Answer | None = None

@@ -16,6 +16,7 @@ from assistant.settings import Settings
 
 if TYPE_CHECKING:
     from assistant.chain import AnswerChain
+    from assistant.pinned import PinnedEvidence
     from assistant.retrieval import HybridRetriever
     from assistant.search import Searcher
     from assistant.types import LLM
@@ -96,6 +97,9 @@ class Components:
 
     @cached_property
     def assistant(self) -> AnswerChain:
+        return self.answer_chain()
+
+    def answer_chain(self, pinned: PinnedEvidence | None = None) -> AnswerChain:
         from assistant.chain import AnswerChain
         from assistant.chain_config import ChainConfig
         from assistant.grounding import GroundingGate
@@ -120,7 +124,14 @@ class Components:
             gate=GroundingGate(),
             guard=OutputGuard(Redactor(), enabled=not self.show_secrets),
             config=config,
+            pinned=pinned,
         )
+
+    def pinned_evidence(self) -> PinnedEvidence:
+        from assistant.pinned import PinnedEvidence
+        from assistant.secrets import Redactor
+
+        return PinnedEvidence(self.retriever.corpus, None if self.show_secrets else Redactor().redact)
 
     @contextmanager
     def write_lock(self, wait_s: float = 600.0) -> Iterator[None]:

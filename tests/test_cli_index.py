@@ -130,6 +130,30 @@ def test_help(tmp_path: Path) -> None:
     assert cli.run().returncode == 2  # no command: help, and a usage exit code
 
 
+def test_eval_answers_with_gold_evidence_gives_the_model_exactly_the_gold_lines(
+    indexed: tuple[Cli, subprocess.CompletedProcess[str]],
+) -> None:
+    cli, _ = indexed
+    questions = cli.home / "q.jsonl"
+    rows = [  # gold deliberately not the line retrieval finds (39: git remote prune origin)
+        {"id": "t1", "lang": "zh", "kind": "fact", "question": "git 远程分支已经删除，本地如何更新", "history": [],
+         "gold_lines": [[42, 42]], "must_contain": ["git ls-files"], "any_of": []},
+        {"id": "t2", "lang": "en", "kind": "unanswerable", "question": "how do I use git bisect?", "history": [],
+         "gold_lines": [], "must_contain": [], "any_of": []},
+    ]  # fmt: skip
+    questions.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    report = cli.home / "report.json"
+    args = ("--questions", str(questions), "--gold-evidence", "--backend", "extractive", "--out", str(report))
+    out = cli.run("eval", "answers", *args)
+    assert out.returncode == 0, out.stderr
+    summary, (row,) = (lambda r: (r["summary"], r["rows"]))(json.loads(report.read_text("utf-8")))
+    assert summary["counts"]["answerable"] == 1 and summary["counts"]["unanswerable"] == 0  # answerable only
+    assert row["ok"] and "git ls-files | xargs wc -l" in row["answer"] and "git remote prune" not in row["answer"]
+    assert [(c["start_line"], c["end_line"]) for c in row["citations"]] == [(42, 42)]
+    wrong = cli.run("eval", "retrieval", "--questions", str(questions), "--gold-evidence")
+    assert wrong.returncode == 2 and "--gold-evidence is for `eval answers`" in wrong.stderr
+
+
 def test_importing_the_cli_stays_light() -> None:
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", "import assistant.cli"],
