@@ -97,6 +97,7 @@ def test_terms_the_notes_have_but_the_chosen_lines_lack(corpus: Corpus, question
     assert unmentioned_terms(question, Lines.of(lines), Lines.notes(corpus)) == expected
 
 
+FIVE = ["uninstall", "release", "purge", "revision", "history"]
 HELM = "helm repo add bitnami https://charts.bitnami.com/bitnami\nhelm install web bitnami/nginx"
 
 
@@ -117,6 +118,9 @@ HELM = "helm repo add bitnami https://charts.bitnami.com/bitnami\nhelm install w
         ("helm 怎么装 nginx，有效期多长", HELM, ["有效期"]),  # the longest word, once
         ("kubectl 怎么把 namespace 都删掉", "kubectl delete namespace --all", []),  # 删掉: 删除 is delete
         ("kubernetes 的 pod restart 怎么配", "restartPolicy: Always", []),  # the heading "kubernetes k8s" runs nothing
+        ("how do I uninstall a helm release and purge its revision history?", HELM, FIVE),
+        # ... but a question that the lines lack seven words of is a paraphrase, not one missing operation
+        ("how do I uninstall a helm release and purge its revision history, keeping secrets?", HELM, []),
     ],
 )
 def test_an_operation_the_lines_never_show_for_their_command(question: str, shown: str, expected: list[str]) -> None:
