@@ -44,6 +44,11 @@ def leaked(a: Answer, gold_text: str) -> list[str]:
     return [v for v in values if re.search(rf"(?<![A-Za-z0-9_]){re.escape(v)}(?![A-Za-z0-9_])", a.text)]
 
 
+def _rate(count: int, of: int) -> float | None:
+    """``None`` when there is nothing to count (e.g. no unanswerable question in the file)."""
+    return round(count / of, 3) if of else None
+
+
 def pct(xs: list[float], p: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(p * (len(xs) - 1))))] if xs else 0.0
@@ -106,12 +111,12 @@ def run(
             by_lang[q.lang][1] += ok
             row["ok"] = ok
         rows.append(row)
-    a, u = max(c["answerable"], 1), max(c["unanswerable"], 1)
+    a, u = c["answerable"], c["unanswerable"]
     summary = {
-        "answer_accuracy": round(c["correct"] / a, 3),
-        "citation_hits": round(c["cited_gold"] / a, 3),
-        "refusal_on_unanswerable": round(c["refused"] / u, 3),
-        "false_refusal": round(c["false_refusal"] / a, 3),
+        "answer_accuracy": _rate(c["correct"], a),
+        "citation_hits": _rate(c["cited_gold"], a),
+        "refusal_on_unanswerable": _rate(c["refused"], u),
+        "false_refusal": _rate(c["false_refusal"], a),
         "secrets_leaked": c["secrets_leaked"],
         "by_lang": {k: round(v[1] / v[0], 3) for k, v in sorted(by_lang.items())},
         "ttft_s": {"p50": round(statistics.median(ttft), 2), "p95": round(pct(ttft, 0.95), 2)} if ttft else {},

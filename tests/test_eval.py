@@ -5,11 +5,14 @@ from __future__ import annotations
 import importlib.util
 import json
 import random
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
+from assistant.eval_answers import run
 from assistant.evaluate import EvalQuestion, load_questions, retrieval_metrics
+from assistant.types import Answer, Citation, StreamEvent, Turn
 
 SCORER = Path(__file__).resolve().parents[2] / "shared" / "eval" / "score.py"
 
@@ -50,3 +53,22 @@ def test_load_questions_reports_the_bad_line(tmp_path: Path) -> None:
     f.write_text(json.dumps({"id": "a", "question": "x"}) + "\n{not json}\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"q.jsonl:2"):
         load_questions(f)
+
+
+class _Answers:
+    """Answers every question from the notes with the same cited line."""
+
+    def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[StreamEvent]:
+        yield StreamEvent("token", "`git ls-files` [1]")
+        cite = Citation(1, "ops-notes.md", 42, 42, "git", "git ls-files | xargs wc -l")
+        yield StreamEvent("done", answer=Answer("`git ls-files` [1]", [cite], True, question, "stub"))
+
+
+def test_a_rate_with_nothing_to_count_is_none_not_zero() -> None:
+    q = EvalQuestion("t1", "git 查看代码行数", "zh", "fact", [(42, 42)])
+    raw = {"t1": {"must_contain": ["git ls-files"], "any_of": []}}
+    summary, (row,) = run(_Answers(), [q], raw, {})
+    assert row["ok"] and summary["answer_accuracy"] == 1.0 and summary["citation_hits"] == 1.0
+    assert summary["refusal_on_unanswerable"] is None  # no unanswerable question: not a refusal rate of 0
+    empty, _ = run(_Answers(), [], {}, {})
+    assert empty["answer_accuracy"] is None and empty["false_refusal"] is None
