@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from assistant.retrieval import Corpus
+from assistant.search import clean_question
 from assistant.terms import Lines, unasked_operations, unknown_terms, unmentioned_terms
 from index.lexical import LexicalIndex
 
@@ -125,3 +128,10 @@ HELM = "helm repo add bitnami https://charts.bitnami.com/bitnami\nhelm install w
 )
 def test_an_operation_the_lines_never_show_for_their_command(question: str, shown: str, expected: list[str]) -> None:
     assert unasked_operations(question, Lines.of(f"kubernetes k8s\n{shown}"), shown) == expected
+
+
+def test_a_full_width_colon_before_an_english_word_keeps_separating_it(corpus: Corpus) -> None:
+    typed = "多个 pod 共享一张 GPU：terraform 里怎么写，helm 呢"
+    assert clean_question(typed) == "多个 pod 共享一张 GPU: terraform 里怎么写,helm 呢"  # "，" joins no term
+    assert unknown_terms(clean_question(typed), corpus) == []
+    assert unknown_terms(unicodedata.normalize("NFKC", typed), corpus) == ["GPU:terraform"]  # width alone joins them
