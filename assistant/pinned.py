@@ -24,9 +24,12 @@ class PinnedEvidence:
     def pin(self, ranges: Sequence[Sequence[int]]) -> None:
         self.ranges = tuple((int(r[0]), int(r[1])) for r in ranges)
 
+    def sources(self) -> set[str]:
+        """The files in the notes: gold lines name no file, so pinning needs exactly one."""
+        return {c.source for c in self.corpus().sequence}
+
     def evidence(self) -> list[Evidence]:
-        """Each pinned range, split where it crosses a section, in the order given. Only the notes
-        of one file are pinned: eval questions' gold lines name no file."""
+        """Each pinned range, split where it crosses a section, in the order given."""
         out: list[Evidence] = []
         for start, end in self.ranges:
             for chunk in self.corpus().sequence:

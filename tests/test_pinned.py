@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 from assistant.pinned import PinnedEvidence
@@ -20,6 +21,12 @@ CORPUS = SimpleNamespace(
         _chunk("nginx", 4, ["# nginx", "nginx -s reload", "nginx -t"]),
     )
 )
+
+
+def test_pinning_knows_the_files_of_the_notes() -> None:
+    two = SimpleNamespace(sequence=(*CORPUS.sequence, replace(CORPUS.sequence[0], source="other.md")))
+    assert PinnedEvidence(lambda: CORPUS, None).sources() == {"ops.md"}  # type: ignore[arg-type,return-value]
+    assert PinnedEvidence(lambda: two, None).sources() == {"ops.md", "other.md"}  # type: ignore[arg-type,return-value]
 
 
 def test_a_range_across_two_sections_becomes_one_piece_per_section_with_its_heading() -> None:
