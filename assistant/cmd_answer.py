@@ -120,8 +120,9 @@ def run_eval_answers(args: argparse.Namespace) -> int:
     }
     if args.gold_evidence:  # the reader ceiling: each answerable question gets exactly its gold lines
         pinned = comp.pinned_evidence()
-        if len(pinned.sources()) != 1:
-            why = f"--gold-evidence needs notes of one file, since gold lines name none; found {len(pinned.sources())}"
+        files = len(pinned.sources())
+        if files != 1:
+            why = f"--gold-evidence needs notes of one file, since gold lines name none; found {files}"
             print(f"notes-assistant: error: {why}", file=sys.stderr)
             return 2
         questions = [q for q in questions if q.gold_lines]

@@ -31,8 +31,9 @@ class PinnedEvidence:
     def evidence(self) -> list[Evidence]:
         """Each pinned range, split where it crosses a section, in the order given."""
         out: list[Evidence] = []
+        sections = self.corpus().sequence
         for start, end in self.ranges:
-            for chunk in self.corpus().sequence:
+            for chunk in sections:
                 a, b = max(start, chunk.start_line), min(end, chunk.end_line)
                 if a > b:
                     continue

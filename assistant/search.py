@@ -38,13 +38,13 @@ class SearchResult:
 # A full-width colon separates: "GPU：vcjob" is two words, which NFKC alone would join into one
 # term, "GPU:vcjob" (":" belongs to terms: image:tag). Other full-width marks become ASCII ones
 # that no term holds (，；) or stay as they are (、。).
-_CJK_SEPARATOR = re.compile(r"(：)(?=[A-Za-z0-9])")
+_CJK_COLON = re.compile(r"：(?=[A-Za-z0-9])")
 
 
 def clean_question(text: str) -> str:
     """Drop control characters (keep newlines and tabs), normalise width (NFKC); a full-width
     colon right before an ASCII word keeps separating it."""
-    text = _CJK_SEPARATOR.sub(lambda m: unicodedata.normalize("NFKC", m.group(1)) + " ", text)
+    text = _CJK_COLON.sub(": ", text)
     text = unicodedata.normalize("NFKC", text)
     return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
 
