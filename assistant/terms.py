@@ -18,7 +18,17 @@ from functools import lru_cache
 
 from assistant.language import has_chinese
 from assistant.retrieval import Corpus
-from assistant.words import HEAD_ZIPF, NOT_OPERATIONS, NOT_OPERATIONS_ZH, alternatives, is_prose, is_specific, zipf
+from assistant.words import (
+    FORM,
+    HEAD_ZIPF,
+    NOT_OPERATIONS,
+    NOT_OPERATIONS_ZH,
+    alternatives,
+    is_modifier,
+    is_prose,
+    is_specific,
+    zipf,
+)
 from index.lexical import STOP_EN as _STOP
 from index.lexical import expand, outermost, rooted, tokenize
 
@@ -61,6 +71,8 @@ def named_terms(question: str) -> list[tuple[str, bool]]:
         if dashes:  # written as a flag (--previous): a term of art however common the word
             out.append(("-" * min(dashes, 2) + term, True))
         elif is_specific(term, prose) and (path or not is_prose(term, prose)):
+            if prose and is_modifier(term, question[m.end() :]):
+                continue  # "a wall-clock length": the user's own English, not a tool's name
             out.append((term, False))
     return out
 
@@ -210,6 +222,7 @@ def _subcommands(question: str, corpus: Corpus) -> list[tuple[str, str]]:
     out = []
     for m in _FOLLOWER.finditer(question.lower()):
         head, word, label = m.groups()
-        if head in heads and word not in _STOP and len(word) >= 3 and not label:  # "helm terminology:" is a title
+        # "helm terminology:" is a title; "which kubectl command": the form of an answer, not a subcommand
+        if head in heads and word not in _STOP and word not in FORM and len(word) >= 3 and not label:
             out.append((head, word))
     return out

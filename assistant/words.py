@@ -16,6 +16,7 @@ RARE_ZIPF = 3.0
 RARE_ZIPF_PROSE = 2.5
 HEAD_ZIPF = 4.0  # a command the notes run (git, kubectl, helm) is rarer than everyday words (name, type)
 _WORDS = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
+_NEXT_WORD = re.compile(r"\s+([A-Za-z]+)")
 
 # Words about the form of an answer, not the operation asked for ("which option", "the command").
 FORM = frozenset("option options command commands flag flags syntax example examples way parameter argument line cli".split())
@@ -56,6 +57,19 @@ def _word_zipf(word: str) -> float:
     have no common stem)."""
     stems = [word[: -len(end)] + base for end, base in INFLECTIONS if word.endswith(end) and len(word) - len(end) >= 4]
     return max([zipf(word)] + [zipf(s) for s in stems])
+
+
+def is_modifier(term: str, after: str) -> bool:
+    """``wall-clock length``, ``root-owned script``, ``read-ahead invalidation``: ordinary English
+    words joined by hyphens that describe what follows them (``after``), or end in a participle:
+    an adjective of the user's own prose, not a command (``port-forward a service``)."""
+    parts = term.split("-")
+    if len(parts) < 2 or not all(p.isalpha() and not is_specific(p, True) for p in parts):
+        return False
+    if parts[-1].lower().endswith(("ed", "ing")):
+        return True
+    following = _NEXT_WORD.match(after)
+    return following is not None and following.group(1).lower() not in STOP_EN
 
 
 def alternatives(term: str) -> list[str]:

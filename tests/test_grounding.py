@@ -47,7 +47,8 @@ def corpus() -> Corpus:
         ("git bisect 怎么用", ["bisect"]),  # rare word: named once, not twice
         ("helm upgrade 到新版本", ["helm upgrade"]),
         ("kubectl 怎么给节点加 taint", ["taint"]),  # an English word in a Chinese question: a term chosen on purpose
-        ("how do I port-forward a service with kubectl?", ["port-forward"]),
+        ("how do I port-forward a service with kubectl?", ["port-forward"]),  # a verb, not a modifier
+        ("git 的 wall-clock 超时怎么设", ["wall-clock"]),  # chosen on purpose in a Chinese question
         ("set the qos wallclock to 3 days", ["wallclock"]),  # one part of it is no identifier's part
         ("how do I list the iptables rules?", ["iptables"]),  # a plural-looking tool name: "iptable" is no word
         ("网页放到 /home/html 下面", ["home/html"]),  # a path of ordinary words, not alternatives
@@ -77,6 +78,9 @@ def test_terms_the_notes_never_use_are_named(corpus: Corpus, question: str, expe
         "multi-node jobs with slurmrestd",  # a prefix, hyphenated
         "rarely-used pages and their invalidation in tcpdump",  # an adverb's compound; invalidate is English
         "a tcpdump example, e.g. on port 80 (i.e. http)",  # abbreviations
+        "kill a job past a certain wall-clock length with tcpdump",  # ordinary words describing a noun
+        "a root-owned script after each terraform run",  # a participle's compound: an adjective
+        "which kubectl command shows the pods?",  # the form of an answer, not a kubectl subcommand
     ],
 )
 def test_ordinary_wording_is_not_held_against_a_question(corpus: Corpus, question: str) -> None:
