@@ -43,6 +43,10 @@ _CONFIG_FILE = re.compile(r"([A-Za-z][\w-]*)\.(?:conf|cfg|cnf|ini|ya?ml|json|tom
 # off three copies of my app...``) is a paraphrase that shares no words with them, which says
 # nothing about a missing operation.
 MAX_OPERATION_WORDS = 5
+# A capitalised word in a Chinese question names a product (Harbor 4.2, Jenkins 3.8), unless it is an
+# everyday word that opens a sentence (Explain 4.9, Please 5.7).
+NAME_ZIPF = 4.7
+_NAME = re.compile(r"(?<![A-Za-z0-9_./=-])[A-Z][a-z]{2,}(?![A-Za-z0-9_./=-])")
 _PLAIN = re.compile(r"(?<![A-Za-z0-9_./=-])[A-Za-z][A-Za-z0-9]*(?![A-Za-z0-9_./=-])")  # a plain word: no identifier, no flag
 
 
@@ -140,6 +144,9 @@ def unknown_terms(question: str, corpus: Corpus) -> list[str]:
     """Specific ASCII terms of the question that the notes never mention."""
     notes = Lines.notes(corpus)
     out = _missing(question, notes)
+    if has_chinese(question):  # "用 Harbor 搭": a capitalised name set in Chinese, however common the word
+        names = [n for n in dict.fromkeys(_NAME.findall(question)) if n.lower() not in _STOP and zipf(n.lower()) < NAME_ZIPF]
+        out += [n for n in names if n not in out and not _known(n, notes)]
     for head, word in _subcommands(question, corpus):
         if not _known(word, notes) and not {word, f"{head} {word}"} & set(out):
             out.append(f"{head} {word}")  # git stash, terraform destroy: the notes never run it

@@ -49,6 +49,7 @@ def corpus() -> Corpus:
         ("kubectl 怎么给节点加 taint", ["taint"]),  # an English word in a Chinese question: a term chosen on purpose
         ("how do I port-forward a service with kubectl?", ["port-forward"]),  # a verb, not a modifier
         ("git 的 wall-clock 超时怎么设", ["wall-clock"]),  # chosen on purpose in a Chinese question
+        ("私有仓库用 Harbor 搭，怎么推镜像", ["Harbor"]),  # a capitalised name in Chinese, however common the word
         ("set the qos wallclock to 3 days", ["wallclock"]),  # one part of it is no identifier's part
         ("how do I list the iptables rules?", ["iptables"]),  # a plural-looking tool name: "iptable" is no word
         ("网页放到 /home/html 下面", ["home/html"]),  # a path of ordinary words, not alternatives
@@ -81,6 +82,9 @@ def test_terms_the_notes_never_use_are_named(corpus: Corpus, question: str, expe
         "kill a job past a certain wall-clock length with tcpdump",  # ordinary words describing a noun
         "a root-owned script after each terraform run",  # a participle's compound: an adjective
         "which kubectl command shows the pods?",  # the form of an answer, not a kubectl subcommand
+        "Explain 一下 git fetch 和 git push",  # an everyday word opening the sentence, not a name
+        "用 harbor 这个词描述 git push",  # lowercase: an ordinary word, not a name
+        "Terraform 怎么 init",  # a name the notes have
     ],
 )
 def test_ordinary_wording_is_not_held_against_a_question(corpus: Corpus, question: str) -> None:
