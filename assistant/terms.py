@@ -4,10 +4,12 @@ grounding gate (``grounding``), also used to weight lines (``linescore``) and re
 A *specific* term is a tool, command, flag or config key: it has ``-_./=`` or
 digits, or is rare in general English by word frequency (rarer still in an
 all-English question). Common English words count only as a flag
-(``--previous``) or right after a command the notes run with subcommands
-(``git stash``). Terms are looked up in ``Lines``: the whole notes, or the lines
-an answer was given; a glossary translation or both parts of the notes' own
-CamelCase identifiers also count as mentioned.
+(``--previous``), right after a command the notes run with subcommands
+(``git stash``), or as a capitalised name in a Chinese question (``用 Harbor 搭``);
+hyphenated English that describes a noun (``a wall-clock length``) is prose.
+Terms are looked up in ``Lines``: the whole notes, or the lines an answer was
+given; a glossary translation or both parts of the notes' own CamelCase
+identifiers also count as mentioned.
 """
 
 from __future__ import annotations
