@@ -25,6 +25,7 @@ from assistant.words import (
     HEAD_ZIPF,
     NOT_OPERATIONS,
     NOT_OPERATIONS_ZH,
+    SETTING,
     alternatives,
     is_modifier,
     is_prose,
@@ -231,7 +232,8 @@ def _subcommands(question: str, corpus: Corpus) -> list[tuple[str, str]]:
     out = []
     for m in _FOLLOWER.finditer(question.lower()):
         head, word, label = m.groups()
-        # "helm terminology:" is a title; "which kubectl command": the form of an answer, not a subcommand
-        if head in heads and word not in _STOP and word not in FORM and len(word) >= 3 and not label:
+        # "helm terminology:" is a title; "which kubectl command", "which slurm knob": the form of an
+        # answer, not a subcommand
+        if head in heads and word not in _STOP and word not in FORM | SETTING and len(word) >= 3 and not label:
             out.append((head, word))
     return out

@@ -20,6 +20,8 @@ _NEXT_WORD = re.compile(r"\s+([A-Za-z]+)")
 
 # Words about the form of an answer, not the operation asked for ("which option", "the command").
 FORM = frozenset("option options command commands flag flags syntax example examples way parameter argument line cli".split())
+# What a config key is called: after a tool's name ("which slurm knob") it is no subcommand.
+SETTING = frozenset("setting settings knob knobs".split())
 # Words of time, degree and number: they say when or how much, never which operation ("right now").
 FUNCTION = frozenset(
     "now right currently already still yet again just only also even really very too much many more most less "

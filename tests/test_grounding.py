@@ -6,10 +6,12 @@ import unicodedata
 
 import pytest
 
-from assistant.retrieval import Corpus
+from assistant.grounding import GroundingGate
+from assistant.retrieval import Candidate, Corpus
 from assistant.search import clean_question
 from assistant.terms import Lines, unasked_operations, unknown_terms, unmentioned_terms
 from index.lexical import LexicalIndex
+from index.models import Chunk
 
 NOTES = """\
 git push origin HEAD:feature/x
@@ -48,7 +50,11 @@ def corpus() -> Corpus:
         ("helm upgrade 到新版本", ["helm upgrade"]),
         ("kubectl 怎么给节点加 taint", ["taint"]),  # an English word in a Chinese question: a term chosen on purpose
         ("how do I port-forward a service with kubectl?", ["port-forward"]),  # a verb, not a modifier
-        ("git 的 wall-clock 超时怎么设", ["wall-clock"]),  # chosen on purpose in a Chinese question
+        ("git 的 wall-clock 超时怎么设", ["wall-clock"]),
+        (
+            "which helm knob sets the repo?",
+            [],
+        ),  # what a config key is called, not a helm subcommand  # chosen on purpose in a Chinese question
         ("私有仓库用 Harbor 搭，怎么推镜像", ["Harbor"]),  # a capitalised name in Chinese, however common the word
         ("set the qos wallclock to 3 days", ["wallclock"]),  # one part of it is no identifier's part
         ("how do I list the iptables rules?", ["iptables"]),  # a plural-looking tool name: "iptable" is no word
@@ -143,3 +149,21 @@ def test_a_full_width_colon_before_an_english_word_keeps_separating_it(corpus: C
     assert clean_question(typed) == "多个 pod 共享一张 GPU: terraform 里怎么写,helm 呢"  # "，" joins no term
     assert unknown_terms(clean_question(typed), corpus) == []
     assert unknown_terms(unicodedata.normalize("NFKC", typed), corpus) == ["GPU:terraform"]  # width alone joins them
+
+
+def _far(dense: float, lexical: float) -> list[Candidate]:
+    chunk = Chunk("n.md", "git", 1, 1, "git fetch origin", "git fetch origin", "h", "c")
+    return [Candidate(chunk, 0.1, dense, lexical, 0, 0)]
+
+
+@pytest.mark.parametrize(
+    ("question", "grounded"),
+    [
+        ("can you recommend a good novel for the weekend?", False),  # far from every section, names nothing
+        ("in a nutshell, what is kubectl?", True),  # far too, but it names a tool the notes use everywhere
+    ],
+)
+def test_far_from_every_section_is_not_close_unless_it_names_a_known_term(corpus: Corpus, question: str, grounded: bool) -> None:
+    result = GroundingGate(min_dense=0.22, min_lexical=3.0).check(question, _far(0.15, 1.0), corpus)
+    assert result.grounded is grounded
+    assert result.reason == ("" if grounded else "not_close")
