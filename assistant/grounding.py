@@ -8,11 +8,13 @@ the small model's own yes/no judgement does not either. This gate combines:
    or is rare in general English by word frequency, rarer still in an
    all-English question) that appears nowhere in the notes means the notes do
    not cover the question (``git bisect``, ``sinfo``, ``gzip``...). Common English words are never
-   counted: they are naturally absent from Chinese notes. Except in two
-   positions: written as a flag (``--previous``), or right after a command the
+   counted: they are naturally absent from Chinese notes. Except in three
+   positions: written as a flag (``--previous``), right after a command the
    notes run with subcommands (``git stash``, ``terraform destroy``; not in a
-   title such as ``helm terminology:``). Hyphenated prose (``on-chip``,
-   ``re-registers``) is not a term, and of alternatives (``centos/rhel``,
+   title such as ``helm terminology:``, nor a word for the answer's form:
+   ``which kubectl command``), or capitalised in a Chinese question (``用
+   Harbor 搭``). Hyphenated prose (``on-chip``, ``re-registers``, ``a
+   wall-clock length``) is not a term, and of alternatives (``centos/rhel``,
    ``affinity/anti-affinity``) one in the notes is enough.
 2. Retrieval evidence: the best dense similarity and the best BM25 score must
    reach thresholds calibrated on the dev set (``eval answers`` reports them),
