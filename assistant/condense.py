@@ -3,9 +3,10 @@
 The LLM rewrites the last question with its conversation (``prompts/condense.txt``).
 A 1.5B model often answers instead of rewriting, so a rewrite is used only when
 it looks like a question about the same thing: no citation markers or code
-blocks, every identifier the user typed (``KillWait=30``, ``-p``) kept, and at
-least one word in common with the question. Otherwise the cheap condensation is
-used: the previous user turn plus the question, which carries the topic.
+blocks, every identifier the user typed (``KillWait=30``) kept, every flag kept
+as typed (``-n``, not ``-N``), and at least one word in common with the
+question. Otherwise the cheap condensation is used: the previous user turn plus
+the question, which carries the topic.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from assistant.types import LLM, ChatMessage, LLMError, Turn
 from index.lexical import tokenize
 
 _CODE_BLOCK = re.compile(r"```.*?```", re.S)
+_FLAG = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*")
 HISTORY_CHARS = 200  # of each earlier turn: the topic, not the whole answer
 MAX_TOKENS = 48
 
@@ -36,6 +38,8 @@ def usable(rewrite: str, question: str) -> bool:
     low = rewrite.lower()
     if any(n.lower() not in low for n in identifiers(question)):
         return False
+    if any(not re.search(rf"(?<![\w-]){re.escape(f)}(?![\w-])", rewrite) for f in _FLAG.findall(question)):
+        return False  # a flag kept as typed: -n is not -N
     asked = set(tokenize(question))
     return not asked or bool(asked & set(tokenize(rewrite)))
 

@@ -48,6 +48,10 @@ def test_usable_keeps_identifiers_and_shares_a_word() -> None:
     assert not usable("ip addr del 10.50.114.157/32 dev eth0", "用完了怎么把它删掉")
     assert not usable("what does MinJobAge mean?", "and KillWait=30?")
     assert not usable("x" * 400, "and then?")
+    # a flag must stay as typed: sbatch's -n (tasks) is not -N (nodes)
+    assert not usable("in an sbatch script, what does -N mean?", "and -n? is that also nodes?")
+    assert usable("in an sbatch script, what does -n mean?", "and -n? is that also nodes?")
+    assert usable("what does the --partition option do in sbatch?", "and --partition?")
 
 
 def test_identifiers_are_keys_paths_and_flags_not_ordinary_words() -> None:
