@@ -50,6 +50,7 @@ MAX_OPERATION_WORDS = 5
 # everyday word that opens a sentence (Explain 4.9, Please 5.7).
 NAME_ZIPF = 4.7
 _NAME = re.compile(r"(?<![A-Za-z0-9_./=-])[A-Z][a-z]{2,}(?![A-Za-z0-9_./=-])")
+_ANSWER_FORM = FORM | SETTING  # words for what an answer is (command, knob): never a subcommand
 _PLAIN = re.compile(r"(?<![A-Za-z0-9_./=-])[A-Za-z][A-Za-z0-9]*(?![A-Za-z0-9_./=-])")  # a plain word: no identifier, no flag
 
 
@@ -234,6 +235,6 @@ def _subcommands(question: str, corpus: Corpus) -> list[tuple[str, str]]:
         head, word, label = m.groups()
         # "helm terminology:" is a title; "which kubectl command", "which slurm knob": the form of an
         # answer, not a subcommand
-        if head in heads and word not in _STOP and word not in FORM | SETTING and len(word) >= 3 and not label:
+        if head in heads and word not in _STOP and word not in _ANSWER_FORM and len(word) >= 3 and not label:
             out.append((head, word))
     return out
