@@ -16,11 +16,11 @@ from typing import Any
 from assistant.chain_config import ChainConfig, Draft
 from assistant.citations import MARKER, attribute, check
 from assistant.condense import Condenser
-from assistant.extractive import extractive_answer
 from assistant.grounding import GroundingGate
 from assistant.guard import OutputGuard
 from assistant.language import detect_language
 from assistant.linescore import LineScorer
+from assistant.outcomes import Outcomes
 from assistant.packing import select
 from assistant.pinned import PinnedEvidence
 from assistant.prompts import Prompts
@@ -56,6 +56,7 @@ class AnswerChain:
         self.config = config
         self.pinned = pinned  # eval's reader ceiling: these lines are the evidence
         self.backend = llm.name if llm is not None else "extractive"
+        self.outcomes = Outcomes(prompts, self.backend, config.nearest)
         self.condenser = Condenser(llm, prompts, timeout_s=min(15.0, config.timeout_s))
         self._prepare: Any = None
 
@@ -133,11 +134,11 @@ class AnswerChain:
         assert d.result is not None and d.gate is not None
         yield StreamEvent("searched", d.standalone)
         if not d.gate.grounded or not d.evidence:
-            refusal = self._refusal(d, d.gate.reason or "nothing_matched", terms=", ".join(d.gate.unknown_terms))
+            refusal = self.outcomes.refusal(d, d.gate.reason or "nothing_matched", terms=", ".join(d.gate.unknown_terms))
             yield StreamEvent("done", answer=refusal)
             return
         if self.llm is None:
-            yield StreamEvent("done", answer=self._extractive(d, []))
+            yield StreamEvent("done", answer=self.outcomes.extractive(d, []))
             return
         raw = ""
         emitted = 0
@@ -157,22 +158,22 @@ class AnswerChain:
                     yield StreamEvent("token", safe[emitted:])
                     emitted = len(safe)
         except LLMError as exc:
-            yield StreamEvent("done", answer=self._fallback(d, "llm_error", detail=str(exc)))
+            yield StreamEvent("done", answer=self.outcomes.fallback(d, "llm_error", detail=str(exc)))
             return
         if looping(raw):
-            yield StreamEvent("done", answer=self._fallback(d, "looping"))
+            yield StreamEvent("done", answer=self.outcomes.fallback(d, "looping"))
             return
         final, doubted = self._finish(d, raw)
         if doubted and final.grounded:  # the model found no answer: do the lines even name it?
             missing = self.gate.lacking(d.question, _lines_text(d), _shown(d), self.searcher.retriever.corpus())
             if missing:
-                final = self._refusal(d, "lines_lack_terms", terms=", ".join(missing))
+                final = self.outcomes.refusal(d, "lines_lack_terms", terms=", ".join(missing))
         if not emitted:  # e.g. the held-back sentinel: show the checked answer while the question is scored
             yield StreamEvent("token", final.text)
         checked = final.grounded and raw.strip() and self.config.question_check
         fit = self._question_fit(d) if checked else None  # after generation: TTFT unchanged
         if fit is not None and self.config.unaddressed(fit, doubted):
-            final = self._refusal(d, "lines_miss")
+            final = self.outcomes.refusal(d, "lines_miss")
         yield StreamEvent("done", answer=final)
 
     def _question_fit(self, d: Draft) -> QuestionFit | None:
@@ -188,18 +189,18 @@ class AnswerChain:
         assert d.result is not None
         text = raw.strip()
         if not text:
-            return self._fallback(d, "empty"), False
+            return self.outcomes.fallback(d, "empty"), False
         if SENTINEL in text:
             # The gate found the notes on topic, and there the 1.5B model's own "not in notes" is
             # often wrong (12 of 78 covered dev and held-out questions). Show the lines instead.
-            return self._extractive(d, [self.prompts.message("model_no_answer", d.lang)]), True
+            return self.outcomes.extractive(d, [self.prompts.message("model_no_answer", d.lang)]), True
         if echoes(text, d.question):
-            return self._fallback(d, "unusable"), False
+            return self.outcomes.fallback(d, "unusable"), False
         text = self.guard.clean(text, d.secrets)
         if not MARKER.search(text):  # the model cited nothing: each paragraph to the passage it repeats
             attributed = attribute(text, list(d.evidence))
             if attributed is None:
-                return self._fallback(d, "unusable"), False
+                return self.outcomes.fallback(d, "unusable"), False
             text = attributed
         checked = check(text, list(d.evidence), self.prompts.message("not_verbatim", d.lang))
         invented = checked.unsupported_spans
@@ -207,32 +208,12 @@ class AnswerChain:
             # At least half the commands the model gave are absent from the notes: more invention
             # than notes, so quote the notes instead (a lone stray command is only flagged).
             if invented >= self.config.invented_commands:
-                return self._refusal(d, "invented_commands"), True
-            return self._fallback(d, "commands_not_in_notes"), True
+                return self.outcomes.refusal(d, "invented_commands"), True
+            return self.outcomes.fallback(d, "commands_not_in_notes"), True
         text, cites = checked.text, checked.citations
         if not cites:
-            return self._fallback(d, "no_citation"), False
+            return self.outcomes.fallback(d, "no_citation"), False
         return Answer(text, cites, True, d.standalone, self.backend, notices=list(d.notices)), False
-
-    def _fallback(self, d: Draft, reason: str, **values: str) -> Answer:
-        """The notes quoted instead of the model's answer, saying why (``reason``: a reason_* key)."""
-        why = self.prompts.message(f"reason_{reason}", d.lang, **values)
-        return self._extractive(d, [self.prompts.message("fallback_notice", d.lang, reason=why)])
-
-    def _extractive(self, d: Draft, notices: list[str]) -> Answer:
-        assert d.result is not None
-        intro = self.prompts.message("extractive_intro", d.lang)
-        text, cites = extractive_answer(list(d.evidence), intro)
-        return Answer(text, cites, True, d.standalone, "extractive", notices=list(d.notices) + notices)
-
-    def _refusal(self, d: Draft, reason: str, **values: str) -> Answer:
-        """Says "not in your notes" in the question's language, with why and the nearest sections."""
-        assert d.result is not None
-        nearest = d.result.passages[: self.config.nearest]
-        why = self.prompts.message(f"reason_{reason}", d.lang, **values)
-        lines = [self.prompts.message("not_in_notes", d.lang, reason=why)]
-        lines += [f"- {p.heading or p.source} ({p.ref})" for p in nearest]
-        return Answer("\n".join(lines), [], False, d.standalone, self.backend, nearest, list(d.notices))
 
 
 def _lines_text(d: Draft) -> str:
