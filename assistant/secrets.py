@@ -93,9 +93,11 @@ class Redactor:
         for rule in [*_RULES, _PRIVATE_KEY]:
             for m in rule.finditer(text):
                 value = m.group("value")
+                start, end = m.span("value")
+                if text.startswith(REDACTED, start):  # already redacted ("password=[redacted]" stays as it is)
+                    continue
                 if _is_reference(value) and rule is not _PRIVATE_KEY:
                     continue
-                start, end = m.span("value")
                 if value[:1] in "\"'" and value[-1:] == value[:1] and len(value) >= 2:
                     start, end = start + 1, end - 1
                 if end > start:

@@ -42,3 +42,11 @@ def test_text_that_starts_to_spell_a_known_secret_is_held_even_after_a_bracket()
     secret = "ab(cd)ef9"
     shown = [GUARD.streamable("值是 " + secret[:k], (secret,)) for k in range(1, len(secret) + 1)]
     assert all("ab" not in s for s in shown)
+
+
+def test_an_answer_quoting_a_redacted_line_shows_it_as_the_notes_do() -> None:
+    """The model copies ``JobCompPass=[redacted]`` from its passages; the guard must not read
+    ``[redacted`` as a new value and show ``[redacted]]`` (answers quoting a credential line did)."""
+    for answer in ["`JobCompPass=[redacted]` [1]", "`curl -d 'username=bob&password=[redacted]' -H \"\"` [1]"]:
+        assert GUARD.clean(answer, ()) == answer
+        assert GUARD.streamable(answer + " ", ()) == answer + " "

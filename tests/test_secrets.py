@@ -66,6 +66,15 @@ def test_references_and_ids_are_not_secrets(line: str) -> None:
     assert R.redact(line) == line
 
 
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_redacting_is_idempotent(template: str) -> None:
+    """The answer guard redacts the model's answer, which quotes lines already redacted: a value
+    that is the placeholder stays as it is ("password=[redacted]", not "password=[redacted]]")."""
+    once = R.redact(template.format(v=rand_secret(3)))
+    assert R.redact(once) == once
+    assert "[redacted]]" not in R.redact(f"`{once}` [1]")
+
+
 def test_high_entropy_token_and_private_key() -> None:
     token = "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MEFCQ0RFRkdISUpL"
     assert token not in R.redact(f"token is {token} here")
