@@ -22,10 +22,14 @@ _NEXT_WORD = re.compile(r"\s+([A-Za-z]+)")
 FORM = frozenset("option options command commands flag flags syntax example examples way parameter argument line cli".split())
 # What a config key is called: after a tool's name ("which slurm knob") it is no subcommand.
 SETTING = frozenset("setting settings knob knobs".split())
-# Words of time, degree and number: they say when or how much, never which operation ("right now").
+# Words of time, degree and number: they say when or how much, never which operation ("right now");
+# nor do quantifiers, prepositions and conjunctions ("show every resource at once", "one particular
+# node", "what Cookie header do I send along").
 FUNCTION = frozenset(
     "now right currently already still yet again just only also even really very too much many more most less "
-    "some something anything nothing everything one two three four five first second third other another same own".split()
+    "some something anything nothing everything one two three four five first second third other another same own "
+    "every each both either neither several whole particular once instead together along under while without "
+    "whether within across among around during until since".split()
 )
 NOT_OPERATIONS = STOP_EN | FORM | FUNCTION
 # The same in Chinese: how a question asks, when and how much, not which operation.

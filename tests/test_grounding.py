@@ -129,6 +129,8 @@ HELM = "helm repo add bitnami https://charts.bitnami.com/bitnami\nhelm install w
         ("how do I uninstall nginx?", "curl -s http://localhost", []),  # names no command the lines run
         ("which repo does helm use right now?", HELM, []),  # when, not which operation
         ("how do I add two more repos to helm?", HELM, []),  # how many, not which operation
+        ("helm: add every repo at once, for one particular chart", HELM, []),  # quantifiers, not operations
+        ("which helm repo do I add together with bitnami, while installing?", HELM, []),  # conjunctions too
         ("sacctmgr 怎么删除一个用户", "sacctmgr add user dx account=test", ["删除"]),  # a Chinese word the lines lack
         ("sacctmgr 怎么添加一个用户", "sacctmgr add user dx account=test  # 添加用户", []),
         ("sacctmgr 添加用户的命令是什么", "sacctmgr add user dx account=test  # 添加用户", []),  # the form asked for
