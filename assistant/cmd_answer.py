@@ -41,7 +41,9 @@ def print_streamed(assistant: Assistant, question: str, history: Sequence[Turn],
         elif ev.kind == "done":
             final = ev.answer
     assert final is not None
-    if final.text.strip() != shown.strip():
+    if shown and final.text.startswith(shown):  # only the held-back end is new: finish the line
+        out.write(final.text[len(shown) :])
+    elif final.text.strip() != shown.strip():
         if shown:
             out.write("\n\n-- checked answer --\n")
         out.write(final.text)

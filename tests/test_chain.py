@@ -426,3 +426,34 @@ def test_warm_up_caches_the_start_of_a_follow_up_rewrite_then_of_an_answer(comp:
         first_line = real[1].content.split("\n", 1)[0]
         assert warmed[1].content.split("\n", 1)[0] == first_line
     assert real_rewrite[1].content.startswith(rewrite[1].content.split("Conversation:")[0] + "Conversation:")
+
+
+class ExactLLM(ScriptedLLM):
+    """Streams its reply in the given pieces, the last one without a trailing space (as models do)."""
+
+    def __init__(self, *pieces: str) -> None:
+        super().__init__("".join(pieces))
+        self.pieces = pieces
+
+    def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int, timeout_s: float) -> Iterator[str]:
+        self.prompts.append("\n".join(m.content for m in messages))
+        yield from self.pieces
+
+
+def test_the_terminal_shows_a_streamed_answer_once_and_a_corrected_one_after_it(comp: Components) -> None:
+    """The guard holds back the last word while it may still grow into a secret; the terminal then
+    finishes the line instead of printing the whole answer again. An answer the checks changed
+    (a marker to no passage dropped) is printed again, under a heading."""
+    import io
+
+    from assistant.cmd_answer import print_streamed
+
+    out = io.StringIO()
+    llm = ExactLLM("Run `git ls-files | xargs wc -l` [1] ", "to count ", "lines.")
+    a = print_streamed(chain_with(comp, llm), "git 查看代码行数", [], out)
+    assert a.text == "Run `git ls-files | xargs wc -l` [1] to count lines."
+    assert out.getvalue().startswith(a.text + "\n") and "checked answer" not in out.getvalue()
+    out = io.StringIO()
+    llm = ExactLLM("Run `git ls-files | xargs wc -l` [1] to ", "count lines [9].")
+    print_streamed(chain_with(comp, llm), "git 查看代码行数", [], out)
+    assert "-- checked answer --" in out.getvalue() and "[9]" not in out.getvalue().split("-- checked answer --")[1]
