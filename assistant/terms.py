@@ -7,7 +7,8 @@ all-English question). Common English words count only as a flag
 (``--previous``), right after a command the notes run with subcommands
 (``git stash``), or as a capitalised name in a Chinese question (``用 Harbor 搭``);
 hyphenated English that describes a noun (``a wall-clock length``) is prose.
-Terms are looked up in ``Lines``: the whole notes, or the lines an answer was
+In a third-language question, that language's everyday words (anzeigen, configurer) are
+the asker's wording, not terms. Terms are looked up in ``Lines``: the whole notes, or the lines an answer was
 given; a glossary translation or both parts of the notes' own CamelCase
 identifiers also count as mentioned.
 """
@@ -18,14 +19,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.language import has_chinese
+from assistant.language import ascii_view, has_chinese, is_foreign_word, third_language
 from assistant.retrieval import Corpus
+from assistant.subcommands import COMMAND_LINE, subcommands
 from assistant.words import (
-    FORM,
     HEAD_ZIPF,
     NOT_OPERATIONS,
     NOT_OPERATIONS_ZH,
-    SETTING,
     alternatives,
     is_modifier,
     is_prose,
@@ -50,13 +50,13 @@ MAX_OPERATION_WORDS = 5
 # everyday word that opens a sentence (Explain 4.9, Please 5.7).
 NAME_ZIPF = 4.7
 _NAME = re.compile(r"(?<![A-Za-z0-9_./=-])[A-Z][a-z]{2,}(?![A-Za-z0-9_./=-])")
-_ANSWER_FORM = FORM | SETTING  # words for what an answer is (command, knob): never a subcommand
 _PLAIN = re.compile(r"(?<![A-Za-z0-9_./=-])[A-Za-z][A-Za-z0-9]*(?![A-Za-z0-9_./=-])")  # a plain word: no identifier, no flag
 
 
 def identifiers(question: str) -> list[str]:
     """The identifiers a question names (JobCompType, sched/hold, KillWait=30, -LLL): written with
     symbols, digits or inner capitals, unlike ordinary words (CPU, FUTURE and node are not)."""
+    question = ascii_view(question)
     out = []
     for m in ASCII_TERM.finditer(question):
         term = m.group(0).strip(".:-/")
@@ -69,6 +69,8 @@ def named_terms(question: str) -> list[tuple[str, bool]]:
     """The specific ASCII terms a question names, each with whether it was written as a flag."""
     out = []
     prose = not has_chinese(question)
+    foreign = third_language(question)
+    question = ascii_view(question)
     for m in ASCII_TERM.finditer(question):
         term = m.group(0).strip(".:-/")
         before = question[: m.start()]
@@ -78,6 +80,8 @@ def named_terms(question: str) -> list[tuple[str, bool]]:
             continue
         if dashes:  # written as a flag (--previous): a term of art however common the word
             out.append(("-" * min(dashes, 2) + term, True))
+        elif foreign and term.isalpha() and is_foreign_word(term):
+            continue  # "Wie kann ich ... anzeigen?": the asker's language, not a tool's name
         elif is_specific(term, prose) and (path or not is_prose(term, prose)):
             if prose and is_modifier(term, question[m.end() :]):
                 continue  # "a wall-clock length": the user's own English, not a tool's name
@@ -103,8 +107,15 @@ class Lines:
 
     def mentions(self, term: str) -> bool:
         low = term.lower()
-        # a plural is mentioned by its singular: "gpus" by gres/gpu
-        return low in self.text_lower or (len(low) >= 4 and low.endswith("s") and low[:-1] in self.text_lower)
+        if low in self.text_lower:
+            return True
+        # a plural is mentioned by its singular, as a word or inflected: "gpus" by gres/gpu, "marks"
+        # by "marked" ("redis" is not mentioned by "redirect")
+        return len(low) >= 4 and low.endswith("s") and _inflected(low[:-1], self.text_lower)
+
+
+def _inflected(word: str, text: str) -> bool:
+    return re.search(re.escape(word) + r"(?:s|es|d|ed|ing)?(?![a-z0-9])", text) is not None
 
 
 def unmentioned_terms(question: str, lines: Lines, notes: Lines) -> list[str]:
@@ -119,9 +130,9 @@ def unasked_operations(question: str, lines: Lines, shown: str) -> list[str]:
     not the one the lines show (``helm install``). ``lines``: the chosen lines with their
     headings, where a word or its glossary translation counts as said; ``shown``: the lines
     alone, whose command lines count."""
-    run = {c for c in _COMMAND_LINE.findall(shown.lower()) if zipf(c) < HEAD_ZIPF}
-    words = [w.lower() for w in _PLAIN.findall(question)]
-    if not run.intersection(words):
+    run = {c for c in COMMAND_LINE.findall(shown.lower()) if zipf(c) < HEAD_ZIPF}
+    words = [w.lower() for w in _PLAIN.findall(ascii_view(question))]
+    if not run.intersection(words) or third_language(question):  # its words for the operation: not English
         return []
     out: list[str] = []
     for w in words:
@@ -149,9 +160,10 @@ def unknown_terms(question: str, corpus: Corpus) -> list[str]:
     notes = Lines.notes(corpus)
     out = _missing(question, notes)
     if has_chinese(question):  # "用 Harbor 搭": a capitalised name set in Chinese, however common the word
-        names = [n for n in dict.fromkeys(_NAME.findall(question)) if n.lower() not in _STOP and zipf(n.lower()) < NAME_ZIPF]
+        found = dict.fromkeys(_NAME.findall(ascii_view(question)))
+        names = [n for n in found if n.lower() not in _STOP and zipf(n.lower()) < NAME_ZIPF]
         out += [n for n in names if n not in out and not _known(n, notes)]
-    for head, word in _subcommands(question, corpus):
+    for head, word in subcommands(question, corpus.text_lower):
         if not _known(word, notes) and not {word, f"{head} {word}"} & set(out):
             out.append(f"{head} {word}")  # git stash, terraform destroy: the notes never run it
     return out
@@ -209,32 +221,3 @@ def _identifier_parts(text: str) -> frozenset[str]:
         if len(pieces) > 1:
             parts.update(p.lower() for p in pieces if len(p) >= 3)
     return frozenset(parts)
-
-
-_FOLLOWER = re.compile(r"(?<![\w./-])([a-z][a-z0-9_-]+)(?= +([a-z][a-z0-9_-]*)(:?))")
-# a command line: the command first, after a prompt, a list number or sudo
-_COMMAND_LINE = re.compile(r"^[ \t]*(?:[$#>][ \t]*|\d+[.)][ \t]*)?(?:sudo +)?([a-z][a-z0-9_-]+) +[a-z-]", re.M)
-
-
-@lru_cache(maxsize=8)
-def _heads(text_lower: str) -> frozenset[str]:
-    """Commands the notes run with subcommands (kubectl get, git push): a word that at least two
-    different lowercase words follow, that starts a command line (not prose's "pod is..."), and
-    that is not an everyday English word."""
-    follows: dict[str, set[str]] = {}
-    for m in _FOLLOWER.finditer(text_lower):
-        follows.setdefault(m.group(1), set()).add(m.group(2))
-    run = set(_COMMAND_LINE.findall(text_lower))
-    return frozenset(h for h, ws in follows.items() if len(ws) >= 2 and h in run and zipf(h) < HEAD_ZIPF)
-
-
-def _subcommands(question: str, corpus: Corpus) -> list[tuple[str, str]]:
-    heads = _heads(corpus.text_lower)
-    out = []
-    for m in _FOLLOWER.finditer(question.lower()):
-        head, word, label = m.groups()
-        # "helm terminology:" is a title; "which kubectl command", "which slurm knob": the form of an
-        # answer, not a subcommand
-        if head in heads and word not in _STOP and word not in _ANSWER_FORM and len(word) >= 3 and not label:
-            out.append((head, word))
-    return out

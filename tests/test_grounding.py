@@ -32,6 +32,7 @@ helm install web bitnami/nginx
 TaskPlugin=task/affinity
 配置文件 /etc/slurm/slurm.conf
 查看 pod status 或者 pod events
+curl -L https://example.com  # 跟随 redirect
 """
 
 
@@ -59,6 +60,9 @@ def corpus() -> Corpus:
         ("set the qos wallclock to 3 days", ["wallclock"]),  # one part of it is no identifier's part
         ("how do I list the iptables rules?", ["iptables"]),  # a plural-looking tool name: "iptable" is no word
         ("网页放到 /home/html 下面", ["home/html"]),  # a path of ordinary words, not alternatives
+        ("how do I configure redis persistence?", ["redis"]),  # "redi" of "redirect" is no singular of it
+        ("Comment configurer istio pour slurmrestd ?", ["istio"]),  # a third language: tools are still named
+        ("Comment redémarrer traefik ?", ["traefik"]),  # no ASCII piece of "redémarrer" is a term ("marrer")
     ],
 )
 def test_terms_the_notes_never_use_are_named(corpus: Corpus, question: str, expected: list[str]) -> None:
@@ -91,6 +95,11 @@ def test_terms_the_notes_never_use_are_named(corpus: Corpus, question: str, expe
         "Explain 一下 git fetch 和 git push",  # an everyday word opening the sentence, not a name
         "用 harbor 这个词描述 git push",  # lowercase: an ordinary word, not a name
         "Terraform 怎么 init",  # a name the notes have
+        "which pod events does kubectl describe show?",  # a plural mentioned by its singular
+        "Wie kann ich die Pods mit kubectl anzeigen?",  # a third language's everyday words are not tools
+        "¿Cómo veo los pods con kubectl?",
+        "Comment redémarrer slurmrestd ?",
+        "how long before kubectl marks a pod ready?",  # the tool as the subject of a verb, not a subcommand
     ],
 )
 def test_ordinary_wording_is_not_held_against_a_question(corpus: Corpus, question: str) -> None:
@@ -140,6 +149,7 @@ HELM = "helm repo add bitnami https://charts.bitnami.com/bitnami\nhelm install w
         ("how do I uninstall a helm release and purge its revision history?", HELM, FIVE),
         # ... but a question that the lines lack seven words of is a paraphrase, not one missing operation
         ("how do I uninstall a helm release and purge its revision history, keeping secrets?", HELM, []),
+        ("Come posso creare un pod con kubectl?", "kubectl get pods -o wide", []),  # a third language's words
     ],
 )
 def test_an_operation_the_lines_never_show_for_their_command(question: str, shown: str, expected: list[str]) -> None:

@@ -235,3 +235,30 @@ def test_warming_both_kinds_of_prompt_spares_the_first_follow_up_its_instruction
         collect(llm, [rewrite[0], ChatMessage("user", f"{REWRITE}\nLast question: and delete one?")], 2)
     assert len(llm._llama.tokenize(REWRITE.encode(), add_bos=False)) > 64
     assert len(evaluated) >= 2 and max(evaluated) < 32, f"evaluated {evaluated} tokens: a preamble was not reused"
+
+
+@needs_model
+def test_a_third_language_question_is_answered_from_the_lines_in_english(llm: LocalLLM) -> None:
+    """The project's real prompts and the lines the chain picks for a Spanish question: told to
+    answer in the question's own language, the 1.5B model replied NOT_IN_NOTES; told English
+    (``language_names.other``), it quotes the line."""
+    from assistant.packing import Evidence
+    from assistant.prompts import Prompts
+
+    prompts = Prompts.load()
+    pod = "9. restartPolicy: OnFailure--->pod启动时，容器失败会重启；\n10. kubectl logs；\n11. kubectl exec <podName> <cmd>；"
+    apiserver = (
+        "2. 重启systemctl restart kube-apiserver.service;\n"
+        "3. 设置日志输出到文件中        --logtostderr=false --log-dir=/var/log/kubernetes\n"
+        "4. k8s官方将apiversion分成了三个大类型，alpha、beta、stable。 "
+    )
+    slurm = " #SlurmrestdDebug=debug\n #SlurmrestdLogFile=/var/log/slurm/slurmrestd.log"
+    evidence = [
+        Evidence(1, "ops.md", "kubernetes k8s > pod", 178, 180, pod),
+        Evidence(2, "ops.md", "kubernetes k8s > kube-apiserver", 159, 161, apiserver),
+        Evidence(3, "ops.md", "slurm > slurm安装", 875, 876, slurm),
+    ]
+    question = "¿Cómo veo los logs de un pod?"
+    user = prompts.answer.render(passages=evidence, question=question, language=prompts.message("language_names", "other"))
+    answer = "".join(collect(llm, [ChatMessage("system", prompts.system), ChatMessage("user", user)], max_tokens=40))
+    assert "kubectl logs" in answer and "NOT_IN_NOTES" not in answer
