@@ -9,7 +9,9 @@ first; each anchor brings the lines that make it readable:
   for an indented option list);
 - its children: the more-indented lines under it, or the block a line ending
   in a colon introduces;
-- a comment line right above it, which usually says what it does.
+- a comment line right above it, which usually says what it does;
+- for a short title line (``15. gang plugin``), the line under it however long:
+  that line says what the title is.
 
 The order matters when the budget is tight:
 
@@ -42,6 +44,7 @@ from assistant.linescore import ScoredPassage
 
 PARENT_REACH = 6  # lines to look up for a parent
 NEIGHBOUR_TOKENS = 40  # a lone line brings a neighbour up to this size
+TITLE_TOKENS = 8  # ... or, when it is this short (a title), the line under it whatever its size
 NEAR_TIE = 0.97  # a runner-up this close to the best line may be the answer as well as the best
 JOIN_GAP = 2  # join two windows of one section when at most this many lines lie between
 
@@ -126,7 +129,8 @@ def window(lines: list[str], i: int, count: Callable[[str], int], cap: int) -> t
     if a > 0 and _is_comment(lines[a - 1]) and not _is_comment(lines[a]) and fits(a - 1, a):
         a -= 1
     if b - a == 1:  # a lone line: its neighbours usually say what it is for, or show how (a title, then the command)
-        if b < len(lines) and lines[b].strip() and count(lines[b]) <= NEIGHBOUR_TOKENS and fits(b, b + 1):
+        title = count(lines[i]) <= TITLE_TOKENS  # "15. gang plugin": what it is comes under it, however long
+        if b < len(lines) and lines[b].strip() and (title or count(lines[b]) <= NEIGHBOUR_TOKENS) and fits(b, b + 1):
             used += count(lines[b]) + 1
             b += 1
         if a > 0 and lines[a - 1].strip() and count(lines[a - 1]) <= NEIGHBOUR_TOKENS and fits(a - 1, a):

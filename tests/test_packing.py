@@ -49,6 +49,16 @@ def test_a_lone_line_brings_its_short_neighbours() -> None:
     assert window(lines, 1, count, 100) == (0, 2)
 
 
+def test_a_short_title_brings_the_long_line_under_it() -> None:
+    """``15. gang plugin`` is a title; what gang scheduling is comes on the line under it, however long."""
+    explanation = "All or nothing: " + "schedule the pods of a job only when its minimum can run " * 6
+    lines = ["priorityClassName", "15. gang plugin", explanation, "16. drf plugin"]
+    assert window(lines, 1, count, 100) == (0, 3)  # and the short line above, as before
+    command = "kubectl logs my-pod --previous --tail 100 --timestamps --since 1h"  # no title: 10 words
+    assert window([command, explanation], 0, count, 100) == (0, 1)  # a long neighbour stays out
+    assert window(lines, 1, count, 20) == (0, 2)  # a title's long line must still fit the cap
+
+
 def test_window_respects_its_cap() -> None:
     lines = ["key: " + "word " * 10, "    child " * 3, "    child two"]
     a, b = window(lines, 0, count, 12)
