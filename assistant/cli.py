@@ -68,13 +68,17 @@ def _feedback(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    if args.gold_evidence and args.what != "answers":
+        print("notes-assistant: error: --gold-evidence is for `eval answers`", file=sys.stderr)
+        return 2
     if args.what == "retrieval":
-        if args.gold_evidence:
-            print("notes-assistant: error: --gold-evidence is for `eval answers`", file=sys.stderr)
-            return 2
         from assistant.cmd_retrieve import run_eval_retrieval
 
         return run_eval_retrieval(args)
+    if args.what == "evidence":
+        from assistant.eval_evidence import run_eval_evidence
+
+        return run_eval_evidence(args)
     from assistant.cmd_answer import run_eval_answers
 
     return run_eval_answers(args)
@@ -140,8 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     fb.add_argument("--jsonl", action="store_true", required=True, help="write eval-format JSON lines to stdout")
     fb.set_defaults(handler=_feedback)
 
-    ev = sub.add_parser("eval", help="measure retrieval or answers on a question file")
-    ev.add_argument("what", choices=["retrieval", "answers"])
+    ev = sub.add_parser("eval", help="measure retrieval, the prompt's evidence (no LLM) or answers on a question file")
+    ev.add_argument("what", choices=["retrieval", "evidence", "answers"])
     ev.add_argument("--questions", type=Path, required=True, help="JSONL in the eval format")
     ev.add_argument("--out", type=Path, default=None, help="write a JSON report here")
     ev.add_argument("--backend", choices=["local", "openai", "extractive"], default=None, help="LLM backend (answers)")

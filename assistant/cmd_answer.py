@@ -106,14 +106,10 @@ def run_chat(args: argparse.Namespace) -> int:
 
 def run_eval_answers(args: argparse.Namespace) -> int:
     from assistant.eval_answers import run
-    from assistant.evaluate import load_questions
+    from assistant.evaluate import load_questions, load_raw
 
     questions = load_questions(args.questions)
-    raw = {}
-    for line in args.questions.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            q = json.loads(line)
-            raw[str(q["id"])] = q
+    raw = load_raw(args.questions)
     comp = components(args, llm_backend=args.backend)
     chunks = [r.chunk for r in comp.store.records()]
     gold_text = {

@@ -32,11 +32,15 @@ def refused(a: Answer) -> bool:
     return not a.grounded
 
 
+def holds_answer(q: dict[str, Any], text: str) -> bool:
+    """Every ``must_contain`` string and one of each ``any_of`` group, case-insensitively."""
+    low = text.lower()
+    ok = all(s.lower() in low for s in q.get("must_contain", []))
+    return ok and all(any(alt.lower() in low for alt in group) for group in q.get("any_of", []))
+
+
 def correct(q: dict[str, Any], a: Answer) -> bool:
-    text = a.text.lower()
-    ok = all(s.lower() in text for s in q.get("must_contain", []))
-    ok = ok and all(any(alt.lower() in text for alt in group) for group in q.get("any_of", []))
-    return ok and not refused(a)
+    return holds_answer(q, a.text) and not refused(a)
 
 
 def leaked(a: Answer, gold_text: str) -> list[str]:

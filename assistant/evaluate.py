@@ -83,6 +83,12 @@ def load_questions(path: Path) -> list[EvalQuestion]:
     return out
 
 
+def load_raw(path: Path) -> dict[str, dict[str, Any]]:
+    """Each question's JSON object by id, with the fields ``EvalQuestion`` leaves out (``must_contain``)."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {str(q["id"]): q for q in rows}
+
+
 def overlaps(start: int, end: int, gold: Iterable[tuple[int, int]]) -> bool:
     return any(start <= ge and gs <= end for gs, ge in gold)
 

