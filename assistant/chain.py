@@ -193,7 +193,7 @@ class AnswerChain:
         if SENTINEL in text:
             # The gate found the notes on topic, and there the 1.5B model's own "not in notes" is
             # often wrong (12 of 78 covered dev and held-out questions). Show the lines instead.
-            return self.outcomes.extractive(d, [self.prompts.message("model_no_answer", d.lang)]), True
+            return self.outcomes.unanswered(d), True
         if echoes(text, d.question):
             return self.outcomes.fallback(d, "unusable"), False
         text = self.guard.clean(text, d.secrets)

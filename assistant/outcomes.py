@@ -24,12 +24,17 @@ class Outcomes:
         why = self.prompts.message(f"reason_{reason}", d.lang, **values)
         return self.extractive(d, [self.prompts.message("fallback_notice", d.lang, reason=why)])
 
-    def extractive(self, d: Draft, notices: list[str]) -> Answer:
-        """The lines the model was (or would have been) given, quoted verbatim and cited."""
+    def extractive(self, d: Draft, notices: list[str], intro: str = "extractive_intro") -> Answer:
+        """The lines the model was (or would have been) given, quoted verbatim and cited, under
+        ``intro`` (a messages key)."""
         assert d.result is not None
-        intro = self.prompts.message("extractive_intro", d.lang)
-        text, cites = extractive_answer(list(d.evidence), intro)
+        text, cites = extractive_answer(list(d.evidence), self.prompts.message(intro, d.lang))
         return Answer(text, cites, True, d.standalone, "extractive", notices=list(d.notices) + notices)
+
+    def unanswered(self, d: Draft) -> Answer:
+        """The model found no answer in lines the gate found on topic: they are quoted under a first
+        line that says so, since it is often wrong there (a notice after the lines came too late)."""
+        return self.extractive(d, [], intro="model_no_answer")
 
     def refusal(self, d: Draft, reason: str, **values: str) -> Answer:
         """Says "not in your notes" in the question's language, with why and the nearest sections."""
