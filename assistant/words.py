@@ -16,6 +16,7 @@ RARE_ZIPF = 3.0
 RARE_ZIPF_PROSE = 2.5
 HEAD_ZIPF = 4.0  # a command the notes run (git, kubectl, helm) is rarer than everyday words (name, type)
 _WORDS = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
+_NUMBERED = re.compile(r"([A-Za-z]+)\d+")  # L1, v2: a name and its number
 _NEXT_WORD = re.compile(r"\s+([A-Za-z]+)")
 
 # Words about the form of an answer, not the operation asked for ("which option", "the command").
@@ -79,10 +80,13 @@ def is_modifier(term: str, after: str) -> bool:
 
 
 def alternatives(term: str) -> list[str]:
-    """``daemon/service``, ``affinity/anti-affinity``: words offered as alternatives (not a path
-    such as sched/hold)."""
+    """``daemon/service``, ``affinity/anti-affinity``, ``L1/L2/L3``: words, or one name numbered,
+    offered as alternatives (not a path such as sched/hold or apps/v1)."""
     parts = term.split("/")
-    return parts if len(parts) > 1 and all(_WORDS.fullmatch(p) for p in parts) else []
+    if len(parts) < 2:
+        return []
+    numbered = {m.group(1) if m else None for m in map(_NUMBERED.fullmatch, parts)}
+    return parts if all(_WORDS.fullmatch(p) for p in parts) or (len(numbered) == 1 and None not in numbered) else []
 
 
 def is_prose(term: str, prose: bool = False) -> bool:

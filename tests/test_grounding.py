@@ -33,6 +33,7 @@ TaskPlugin=task/affinity
 配置文件 /etc/slurm/slurm.conf
 查看 pod status 或者 pod events
 curl -L https://example.com  # 跟随 redirect
+CPU 高速缓存 L1Cache，L2Cache
 """
 
 
@@ -81,6 +82,7 @@ def test_terms_the_notes_never_use_are_named(corpus: Corpus, question: str, expe
         "how do I capture packets on port 80?",  # ordinary English words are never held against a question
         "limit qos normal to 3 days max walltime",  # MaxWall + OverTimeLimit: the notes' identifiers, joined
         "place the vm by an affinity/anti-affinity policy",  # alternatives may be hyphenated
+        "how fast is the L1/L2/L3 cache that tcpdump uses?",  # one name numbered: L1Cache is in the notes
         "helm terminology: what are a chart and a release?",  # a title, not a helm subcommand
         "curl: send a PUT to an https endpoint",  # fairly rare, but prose in an English question
         "how often does a failing pod run again before giving up?",  # prose says "pod status", no command runs pod
@@ -179,3 +181,11 @@ def test_far_from_every_section_is_not_close_unless_it_names_a_known_term(corpus
     result = GroundingGate(min_dense=0.22, min_lexical=3.0).check(question, _far(0.15, 1.0), corpus)
     assert result.grounded is grounded
     assert result.reason == ("" if grounded else "not_close")
+
+
+def test_alternatives_are_words_or_one_name_numbered() -> None:
+    from assistant.words import alternatives
+
+    assert alternatives("daemon/service") == ["daemon", "service"]
+    assert alternatives("L1/L2/L3") == ["L1", "L2", "L3"]
+    assert alternatives("apps/v1") == [] and alternatives("L1/v2") == [] and alternatives("gres/gpu=4") == []
