@@ -55,8 +55,8 @@ def run_eval_evidence(args: argparse.Namespace) -> int:
     }
     for r in answerable:
         if not r["in_prompt"]:
-            where = "passages" if r["in_passages"] else "retrieval"
-            print(f"  MISS {r['id']} {r['kind']:<13} lost in {'line picking' if where == 'passages' else where}")
+            where = "line picking" if r["in_passages"] else "retrieval"
+            print(f"  MISS {r['id']} {r['kind']:<13} lost in {where}")
     print(json.dumps(summary, ensure_ascii=False))
     if args.out:
         args.out.write_text(json.dumps({"summary": summary, "rows": rows}, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -7,10 +7,11 @@ all-English question). Common English words count only as a flag
 (``--previous``), right after a command the notes run with subcommands
 (``git stash``), or as a capitalised name in a Chinese question (``用 Harbor 搭``);
 hyphenated English that describes a noun (``a wall-clock length``) is prose.
-In a third-language question, that language's everyday words (anzeigen, configurer) are
-the asker's wording, not terms. Terms are looked up in ``Lines``: the whole notes, or the lines an answer was
-given; a glossary translation or both parts of the notes' own CamelCase
-identifiers also count as mentioned.
+In a third-language question, that language's everyday words (anzeigen,
+configurer) are the asker's wording, not terms. Terms are looked up in
+``Lines``: the whole notes, or the lines an answer was given; a glossary
+translation or both parts of the notes' own CamelCase identifiers also count
+as mentioned.
 """
 
 from __future__ import annotations

@@ -102,6 +102,10 @@ def test_chunks_jsonl_are_exact_lines(indexed: tuple[Cli, subprocess.CompletedPr
     assert {"git", "nginx", "kubernetes k8s > CLI"} <= {r["heading"] for r in rows}
 
 
+def _write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+
+
 def _one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     err = proc.stderr.splitlines()
@@ -141,7 +145,7 @@ def test_eval_answers_with_gold_evidence_gives_the_model_exactly_the_gold_lines(
         {"id": "t2", "lang": "en", "kind": "unanswerable", "question": "how do I use git bisect?", "history": [],
          "gold_lines": [], "must_contain": [], "any_of": []},
     ]  # fmt: skip
-    questions.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    _write_jsonl(questions, rows)
     report = cli.home / "report.json"
     args = ("--questions", str(questions), "--gold-evidence", "--backend", "extractive", "--out", str(report))
     out = cli.run("eval", "answers", *args)
@@ -182,7 +186,7 @@ def test_eval_evidence_reports_what_the_prompt_would_hold_without_running_a_mode
         {"id": "e3", "lang": "en", "kind": "unanswerable", "question": "how do I use git bisect?", "history": [],
          "gold_lines": [], "must_contain": [], "any_of": []},
     ]  # fmt: skip
-    questions.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    _write_jsonl(questions, rows)
     report = cli.home / "evidence.json"
     out = cli.run("eval", "evidence", "--questions", str(questions), "--out", str(report))
     assert out.returncode == 0, out.stderr
