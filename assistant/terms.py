@@ -76,6 +76,8 @@ def named_terms(question: str) -> list[tuple[str, bool]]:
         term = m.group(0).strip(".:-/")
         before = question[: m.start()]
         dashes = len(before) - len(before.rstrip("-"))
+        if dashes and before[:-dashes][-1:].isalnum():  # "7-day", "x-ray": a hyphen inside a word, no flag
+            dashes = 0
         path = before.endswith("/")  # /home/html: a path, not words offered as alternatives
         if all(len(p) == 1 for p in term.split(".")):  # e.g., i.e.: an abbreviation, not a name
             continue

@@ -78,6 +78,7 @@ def test_terms_the_notes_never_use_are_named(corpus: Corpus, question: str, expe
         "what's the ldap server daemon/service called?",  # alternatives: one of them is in the notes
         "install terraform on centos/rhel",
         "git push to a remote branch",  # a subcommand the notes do run
+        "set the long qos to a 7-day wall limit with sacctmgr",  # "-day" after a digit is no flag
         "what does SchedulerType=sched/hold do?",
         "how do I capture packets on port 80?",  # ordinary English words are never held against a question
         "limit qos normal to 3 days max walltime",  # MaxWall + OverTimeLimit: the notes' identifiers, joined
