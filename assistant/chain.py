@@ -24,7 +24,7 @@ from assistant.outcomes import Outcomes
 from assistant.packing import select
 from assistant.pinned import PinnedEvidence
 from assistant.prompts import Prompts
-from assistant.replies import SENTINEL, echoes, looping, may_be_sentinel, restart
+from assistant.replies import SENTINEL, echoes, looping, may_be_sentinel, prompt_echo, restart
 from assistant.search import Searcher
 from assistant.types import LLM, Answer, ChatMessage, LLMError, QuestionFit, QuestionScoring, StreamEvent, Turn, Warmable
 from index.tokens import TokenCounter
@@ -142,10 +142,13 @@ class AnswerChain:
             return
         raw = ""
         emitted = 0
+        headers = [f"[{e.n}] {e.heading}" for e in d.evidence]
         try:
             for delta in self.llm.stream(d.messages, max_tokens=self.config.max_tokens, timeout_s=self.config.timeout_s):
                 raw += delta
                 if looping(raw):  # leaving the loop stops the generation
+                    break
+                if prompt_echo(raw, headers) is not None:  # it writes out its prompt: stop there
                     break
                 cut = restart(raw) if "\n" in delta else None
                 if cut is not None:  # the answer started over: keep it once
@@ -163,6 +166,12 @@ class AnswerChain:
         if looping(raw):
             yield StreamEvent("done", answer=self.outcomes.fallback(d, "looping"))
             return
+        copied = prompt_echo(raw + "\n", headers)  # its last line is complete now
+        if copied is not None:  # keep what came before the copy, if anything
+            raw = raw[:copied]
+            if not raw.strip():
+                yield StreamEvent("done", answer=self.outcomes.fallback(d, "unusable"))
+                return
         final, doubted = self._finish(d, raw)
         if doubted and final.grounded:  # the model found no answer: do the lines even name it?
             missing = self.gate.lacking(d.question, _lines_text(d), _shown(d), self.searcher.retriever.corpus())

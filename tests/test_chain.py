@@ -151,6 +151,18 @@ def test_an_answer_that_only_echoes_the_question_falls_back(comp: Components) ->
     assert a.backend == "extractive" and "git ls-files" in a.text and a.notices
 
 
+def test_a_reply_that_writes_out_its_prompt_falls_back_or_keeps_what_came_before(comp: Components) -> None:
+    question = "git 查看代码行数"
+    copied = chain_with(comp, ScriptedLLM("<notes>\n[1] git\ngit ls-files | xargs wc -l\n</notes>\nQuestion:"), False)
+    a = copied.answer(question)
+    assert a.backend == "extractive" and a.notices and "<notes>" not in a.text and "git ls-files" in a.text
+    header = f"[1] {copied.prepare(question).evidence[0].heading}"
+    answer = "`git ls-files | xargs wc -l` [1] counts the lines."
+    b = chain_with(comp, ScriptedLLM(f"{answer}\n{header}\ngit ls-files Question: {question}"), False).answer(question)
+    assert b.backend == "scripted" and b.text.startswith("`git ls-files | xargs wc -l` [1]")
+    assert header not in b.text and "Question" not in b.text
+
+
 class LoopingLLM(ScriptedLLM):
     """Starts a command, then repeats one digit (as greedy decoding sometimes does)."""
 

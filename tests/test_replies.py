@@ -1,8 +1,8 @@
-"""Raw-reply classification: the sentinel, echoes of the question, and loops."""
+"""Raw-reply classification: the sentinel, echoes of the question or the prompt, and loops."""
 
 from __future__ import annotations
 
-from assistant.replies import echoes, looping, may_be_sentinel, restart
+from assistant.replies import echoes, looping, may_be_sentinel, prompt_echo, restart
 
 BLOCK = (
     "`srun --mpi=list` [1] 列出已安装的MPI插件；\n"
@@ -33,3 +33,22 @@ def test_ordinary_answers_with_similar_or_short_repeated_lines_are_not_restarts_
 def test_sentinel_and_echo() -> None:
     assert may_be_sentinel("NOT_IN") and not may_be_sentinel("NOT_IN_NOTES, but")
     assert echoes("git 查看代码行数？", "git 查看代码行数") and not echoes("`git ls-files | xargs wc -l` [1]", "git 查看代码行数")
+
+
+HEADERS = ["[1] 内存 > Linux操作系统的缓存 > 缓存污染", "[2] kubernetes k8s > kubernetes volume"]
+
+
+def test_a_reply_that_writes_out_its_prompt_is_cut_where_the_copy_starts() -> None:
+    assert prompt_echo("<notes>\n[1] terraform > 通过terraform编排openstack\n", HEADERS) == 0
+    answer = "`kubectl get pv` [2] 列出持久卷。\n"
+    assert prompt_echo(answer + "[1] 内存 > Linux操作系统的缓存 > 缓存污染\n### 缓存污染\n", HEADERS) == len(answer)
+    assert prompt_echo("内存 > Linux操作系统的缓存 > 缓存污染\n### 缓存污染\n", HEADERS) == 0  # the heading path alone
+    asked = "为什么会把热点数据挤掉 "  # the question again, then an answer of its own
+    assert prompt_echo(answer + asked + "Answer: 当数据", HEADERS) == len(answer + asked)
+
+
+def test_ordinary_answers_are_no_prompt_echo() -> None:
+    assert prompt_echo("`kubectl get pv` [2] 列出持久卷。\n", HEADERS) is None
+    assert prompt_echo("The answer: `free -h` [1] shows it.\n", HEADERS) is None  # lower case, no markup
+    assert prompt_echo("See [1] 内存 > Linux操作系统的缓存 > 缓存污染 for more\n", HEADERS) is None  # inside a sentence
+    assert prompt_echo("[1] 内存 > Linux操作系统的缓存 > 缓存", HEADERS) is None  # a line still growing
